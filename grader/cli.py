@@ -1,0 +1,182 @@
+"""The ``forge-grade`` command line: a thin layer over the engine.
+
+``forge-grade EXERCISE`` is short for ``forge-grade grade EXERCISE``. Exit
+codes: 0 full marks, 1 fewer, 2 a usage error, 3 an internal error of Forge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .catalog import Exercise, UnknownExercise, available, choices_text, find
+from .records import Report
+from .worker.client import GIB, Limits, WorkerStartError
+
+EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+MIN_MEMORY = 256 * 1024**2
+SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2,
+              "mb": 1000**2, "g": GIB, "gib": GIB, "gb": 1000**3}
+
+
+class ForgeGroup(click.Group):
+    """A group whose unknown first word is an exercise for the ``grade`` command."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["grade", *args]
+        return super().parse_args(ctx, args)
+
+
+class ExerciseType(click.ParamType):
+    """An exercise given as ``exercise3``, ``3`` or ``activations``."""
+
+    name = "EXERCISE"
+
+    def convert(self, value, param, ctx) -> Exercise:
+        if isinstance(value, Exercise):
+            return value
+        try:
+            return find(value)
+        except UnknownExercise as error:
+            self.fail(str(error), param, ctx)
+
+
+class MemorySize(click.ParamType):
+    """A memory size such as ``2GiB``, ``512MiB`` or a number of bytes."""
+
+    name = "SIZE"
+
+    def convert(self, value, param, ctx) -> int:
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(value))
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in SIZE_UNITS:
+            self.fail(f"{value!r} is not a memory size; write e.g. 2GiB, 512MiB or 1500000000", param, ctx)
+        size = int(float(match.group(1)) * SIZE_UNITS[unit])
+        if size < MIN_MEMORY:
+            self.fail(f"{value!r} is too small: the worker needs at least 256MiB (numpy alone takes about 150MiB)",
+                      param, ctx)
+        return size
+
+
+@click.group(cls=ForgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="forge-grade")
+def main() -> None:
+    """Grade backpropagation exercises with hidden gradient-checking suites.
+
+    \b
+    Examples:
+      forge-grade exercise3              grade exercises/ex03_activations.py
+      forge-grade linear --seed 42       reproduce a run
+      forge-grade 2 --submission my.py   grade one file
+      forge-grade list                   show every exercise
+    """
+
+
+@main.command("grade")
+@click.argument("exercise", type=ExerciseType())
+@click.option("--workspace", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder holding exercises/ (default: the current folder).")
+@click.option("--submission", type=click.Path(path_type=Path, dir_okay=True),
+              help="Grade this .py file instead of the workspace's module.")
+@click.option("--reference", is_flag=True, help="Grade Forge's reference solution (a check of the setup).")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
+              help="Seed of the random inputs; a run with the same seed repeats exactly (default: fresh).")
+@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0, show_default=True,
+              help="Seconds one call into your code may take.")
+@click.option("--memory", type=MemorySize(), default="2GiB", show_default=True,
+              help="Address space the worker running your code may use.")
+@click.option("-k", "select", metavar="EXPR", help="Grade only the tests matching this pytest -k expression.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
+def grade_command(exercise: Exercise, workspace: Path | None, submission: Path | None, reference: bool,
+                  seed: int | None, timeout: float, memory: int, select: str | None, as_json: bool) -> None:
+    """Grade one EXERCISE (exercise3, 3 or activations)."""
+    from .engine import GradeRequest, grade, new_seed
+    from .render import render_report
+    from .workspace import SourceNotFound, find_source
+
+    chosen = [name for name, value in (("--workspace", workspace), ("--submission", submission),
+                                       ("--reference", reference)) if value]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} cannot be combined; pick one source to grade")
+    try:
+        source = find_source(exercise, workspace=workspace, submission=submission, reference=reference)
+    except SourceNotFound as error:
+        raise click.UsageError(str(error)) from None
+    seed = new_seed() if seed is None else seed
+    request = GradeRequest(exercise, source.path, seed, Limits(timeout=timeout, memory=memory), select=select)
+    try:
+        report = grade(request)
+    except WorkerStartError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_INTERNAL)
+    except Exception as error:  # noqa: BLE001 - a Forge bug must not show a traceback
+        internal_error(error)
+    report = Report(report.exercise, report.alias, source.shown, report.seed, report.tests, report.load_error)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(render_report(report, rerun_command(exercise, workspace, submission, reference)))
+    if select and not report.tests:
+        raise click.UsageError(f"no test of {exercise.id} matches -k {select!r}")
+    sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)
+
+
+def internal_error(error: Exception) -> None:
+    """Report a bug in Forge itself and exit with status 3 (FORGE_DEBUG=1 shows the traceback)."""
+    if os.environ.get("FORGE_DEBUG"):
+        raise error
+    click.echo(
+        f"Error: internal error in Forge, not in your code: {type(error).__name__}: {error}\n"
+        "Run again with FORGE_DEBUG=1 for the traceback, and please report it.",
+        err=True,
+    )
+    sys.exit(EXIT_INTERNAL)
+
+
+def rerun_command(exercise: Exercise, workspace: Path | None, submission: Path | None, reference: bool) -> str:
+    """The command that grades the same source again, for the report's last line."""
+    parts = ["forge-grade", exercise.id]
+    if workspace is not None:
+        parts += ["--workspace", str(workspace)]
+    if submission is not None:
+        parts += ["--submission", str(submission)]
+    if reference:
+        parts.append("--reference")
+    return shlex.join(parts)
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def list_command(as_json: bool) -> None:
+    """List every exercise: number, alias, names to implement and points."""
+    from .engine import collect
+
+    rows = []
+    for exercise in available():
+        tests = collect(exercise)
+        rows.append({
+            "exercise": exercise.id,
+            "number": exercise.number,
+            "alias": exercise.alias,
+            "names": list(exercise.names),
+            "tests": len(tests),
+            "max_score": sum(test.max_score for test in tests),
+            "file": f"exercises/{exercise.filename}",
+        })
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'#':>3}  {'alias':<15} {'points':>6}  names to implement")
+    for row in rows:
+        click.echo(f"{row['number']:>3}  {row['alias']:<15} {row['max_score']:>6g}  {', '.join(row['names'])}")
+    click.echo(f"\nGrade one with: forge-grade EXERCISE   (EXERCISE: {choices_text()})")

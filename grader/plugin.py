@@ -1,0 +1,100 @@
+"""The pytest plugin that runs a hidden suite against one submission.
+
+It provides the fixtures ``candidate``, ``reference`` and ``rng`` and turns
+each test's outcome into a :class:`TestResult`. Nothing is printed: the CLI
+renders the results.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from .feedback import ModuleNotLoaded, explain
+from .records import PASSED, TestResult
+from .testkit.marks import MARKER
+from .testkit.sides import CandidateSide, ReferenceSide
+from .worker.client import Fault
+
+
+class GradingPlugin:
+    """Collects one :class:`TestResult` per test of a suite."""
+
+    def __init__(self, candidate: CandidateSide | None, reference: ReferenceSide | None, seed: int,
+                 load_fault: Fault | None = None):
+        self._candidate = candidate
+        self._reference = reference
+        self._load_fault = load_fault
+        self.seed = seed
+        self.results: list[TestResult] = []
+        self.collected: list[TestResult] = []
+        self._done: set[str] = set()
+
+    # -- configuration ----------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", f"{MARKER}(points, hints): points and hints of a graded test")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            points, hints = marker_of(item)
+            self.collected.append(TestResult(display_name(item), 0.0, points, "error", hints=hints))
+
+    # -- fixtures ---------------------------------------------------------
+
+    @pytest.fixture
+    def candidate(self) -> CandidateSide:
+        if self._load_fault is not None:
+            raise ModuleNotLoaded(self._load_fault)
+        yield self._candidate
+        self._candidate.release()
+
+    @pytest.fixture
+    def reference(self) -> ReferenceSide:
+        return self._reference
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """A generator seeded by the run's seed and the test's name.
+
+        A test draws the same inputs for a given seed whichever tests run
+        before it, so ``--seed`` reproduces any single failure.
+        """
+        key = zlib.crc32(f"{request.node.module.__name__}::{request.node.name}".encode())
+        return np.random.default_rng([self.seed, key])
+
+    # -- results ----------------------------------------------------------
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        name = display_name(item)
+        if name in self._done:
+            return
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self._done.add(name)
+            self.results.append(self._verdict(item, call))
+
+    def _verdict(self, item: pytest.Item, call: pytest.CallInfo) -> TestResult:
+        points, hints = marker_of(item)
+        name = display_name(item)
+        if call.excinfo is None:
+            return TestResult(name, points, points, PASSED, hints=hints)
+        status, message = explain(call.excinfo.value)
+        return TestResult(name, 0.0, points, status, message, hints[0] if hints else "", hints)
+
+
+def marker_of(item: pytest.Item) -> tuple[float, tuple[str, ...]]:
+    """Read a test's points and hints from its ``forge`` marker."""
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        raise pytest.UsageError(f"{item.nodeid} has no points: decorate it with @graded(points, hint)")
+    return float(marker.kwargs["points"]), tuple(marker.kwargs["hints"])
+
+
+def display_name(item: pytest.Item) -> str:
+    """Name a test as the report shows it: the function name without ``test_``."""
+    return item.name.removeprefix("test_")

@@ -1,0 +1,186 @@
+"""Entry point of a worker process: load a submission and run steps on it.
+
+Started by the grader as ``python main.py READ_FD WRITE_FD MEMORY_BYTES
+BLOCKED_DIRS``. The script runs with this folder as ``sys.path[0]``, imports
+only numpy and the two sibling modules, then takes that folder off
+``sys.path`` before any submission code runs.
+
+Every reply is plain data (see ``protocol``). The worker trusts nothing and
+is trusted with nothing: the grader checks every number it sends.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import traceback
+
+import numpy as np
+from interpreter import Interpreter, StepError, StepResult, _truncate
+from protocol import ProtocolError, decode, encode, read_frame, write_frame
+
+#: Top-level packages of Forge itself; a submission may not import them.
+FORGE_PACKAGES = ("grader", "solutions", "exercises")
+
+
+class ForgeImportBlocker(importlib.abc.MetaPathFinder):
+    """Reject imports of Forge's own packages, whose solutions a submission must not use."""
+
+    def __init__(self, blocked_dirs: list[str]):
+        self.blocked_dirs = [os.path.realpath(d) for d in blocked_dirs if d]
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] not in FORGE_PACKAGES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        origin = os.path.realpath(spec.origin) if spec and spec.origin else ""
+        if any(origin.startswith(d + os.sep) or origin == d for d in self.blocked_dirs):
+            raise ImportError(
+                f"a submission may import numpy, the standard library and files in "
+                f"its own folder; {name!r} is part of Forge itself"
+            )
+        return None
+
+
+def apply_limits(memory_bytes: int) -> None:
+    """Cap this process's address space and disable core dumps (Linux and macOS)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows has no resource module
+        return
+    if memory_bytes > 0:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        except (ValueError, OSError):
+            pass  # NOTE: macOS rejects RLIMIT_AS; the grader's timeout still applies.
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+
+
+def load_submission(path: str, module_name: str):
+    """Import the submission file as ``module_name`` with its folder on sys.path."""
+    folder = os.path.dirname(os.path.abspath(path))
+    sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot import {path!r} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module, folder
+
+
+def describe_load_error(error: BaseException, path: str) -> dict:
+    """Describe an import failure, pointing at the submission's own file and line."""
+    info = {
+        "kind": "load",
+        "type": type(error).__name__,
+        "message": _truncate(str(error) if not isinstance(error, SystemExit) else
+                             f"exit status {error.code!r}"),
+        "frames": [],
+    }
+    if isinstance(error, SyntaxError):
+        info["message"] = error.msg or "invalid syntax"
+        info["frames"] = [
+            {
+                "file": error.filename or path,
+                "line": error.lineno or 0,
+                "function": "<module>",
+                "code": (error.text or "").rstrip("\n")[:300],
+            }
+        ]
+        return info
+    folder = os.path.dirname(os.path.realpath(path))
+    for frame in traceback.extract_tb(error.__traceback__):
+        if os.path.realpath(frame.filename).startswith(folder + os.sep):
+            info["frames"].append(
+                {
+                    "file": frame.filename,
+                    "line": frame.lineno or 0,
+                    "function": frame.name,
+                    "code": (frame.line or "")[:300],
+                }
+            )
+    return info
+
+
+class Worker:
+    def __init__(self, read_fd: int, write_fd: int):
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.interpreter: Interpreter | None = None
+
+    def send(self, message) -> None:
+        try:
+            frame = encode(message)
+        except ProtocolError as error:
+            frame = encode({"error": {"kind": "conversion", "type": "TypeError",
+                                      "message": str(error)}})
+        write_frame(self.write_fd, frame)
+
+    def serve(self) -> None:
+        self.send({"ready": True})
+        while True:
+            request = decode(read_frame(self.read_fd))
+            if not isinstance(request, dict):
+                raise ProtocolError("request is not a dict")
+            command = request.get("cmd")
+            if command == "exit":
+                return
+            if command == "load":
+                self.load(request)
+            elif command == "run":
+                self.run(request.get("steps"))
+            elif command == "release":
+                if self.interpreter is not None:
+                    self.interpreter.release()
+                self.send({"ok": None})
+            else:
+                raise ProtocolError(f"unknown command {command!r}")
+
+    def load(self, request: dict) -> None:
+        path, name = request.get("path"), request.get("name")
+        try:
+            module, folder = load_submission(path, name)
+        except BaseException as error:  # noqa: BLE001 - any import failure is reported
+            self.send({"error": describe_load_error(error, path)})
+            return
+        self.interpreter = Interpreter(module, folder)
+        public = sorted(n for n in vars(module) if not n.startswith("_"))
+        self.send({"ok": {"names": public}})
+
+    def run(self, steps) -> None:
+        if self.interpreter is None or not isinstance(steps, list):
+            raise ProtocolError("run before load, or steps are not a list")
+
+        def reply(result: StepResult) -> None:
+            message = {"ok": result.value}
+            if result.warnings:
+                message["warnings"] = result.warnings
+            self.send(message)
+
+        try:
+            self.interpreter.run(steps, reply)
+        except StepError as error:
+            self.send({"error": error.info})
+
+
+def main(argv: list[str]) -> int:
+    read_fd, write_fd, memory_bytes = int(argv[1]), int(argv[2]), int(argv[3])
+    blocked_dirs = argv[4].split(os.pathsep) if len(argv) > 4 and argv[4] else []
+    worker_dir = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != worker_dir]
+    sys.meta_path.insert(0, ForgeImportBlocker(blocked_dirs))
+    np.seterr(all="warn", under="ignore")
+    apply_limits(memory_bytes)
+    Worker(read_fd, write_fd).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
