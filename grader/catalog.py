@@ -8,6 +8,9 @@ from pathlib import Path
 PACKAGE_ROOT = Path(__file__).resolve().parent
 SUITES_DIR = PACKAGE_ROOT / "suites"
 
+#: Forge's own packages; the worker refuses to import them for a submission.
+FORGE_DIRS = tuple(PACKAGE_ROOT.parent / name for name in ("grader", "solutions", "exercises"))
+
 
 @dataclass(frozen=True)
 class Exercise:

@@ -6,6 +6,7 @@ codes: 0 full marks, 1 fewer, 2 a usage error, 3 an internal error of Forge.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -17,8 +18,7 @@ import click
 
 from . import __version__
 from .catalog import Exercise, UnknownExercise, available, choices_text, find
-from .records import Report
-from .worker.client import GIB, Limits, WorkerStartError
+from .worker.process import GIB, Limits, WorkerStartError
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 MIN_MEMORY = 256 * 1024**2
@@ -100,8 +100,7 @@ def main() -> None:
 def grade_command(exercise: Exercise, workspace: Path | None, submission: Path | None, reference: bool,
                   seed: int | None, timeout: float, memory: int, select: str | None, as_json: bool) -> None:
     """Grade one EXERCISE (exercise3, 3 or activations)."""
-    from .engine import GradeRequest, grade, new_seed
-    from .render import render_report
+    from .request import GradeRequest, new_seed, start_worker
     from .workspace import SourceNotFound, find_source
 
     chosen = [name for name, value in (("--workspace", workspace), ("--submission", submission),
@@ -115,13 +114,17 @@ def grade_command(exercise: Exercise, workspace: Path | None, submission: Path |
     seed = new_seed() if seed is None else seed
     request = GradeRequest(exercise, source.path, seed, Limits(timeout=timeout, memory=memory), select=select)
     try:
-        report = grade(request)
+        worker = start_worker(request)  # imports numpy on the other core while pytest loads here
+        from .engine import grade
+        from .render import render_report
+
+        report = grade(request, worker)
     except WorkerStartError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_INTERNAL)
     except Exception as error:  # noqa: BLE001 - a Forge bug must not show a traceback
         internal_error(error)
-    report = Report(report.exercise, report.alias, source.shown, report.seed, report.tests, report.load_error)
+    report = dataclasses.replace(report, source=source.shown)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

@@ -9,22 +9,18 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import secrets
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from .catalog import PACKAGE_ROOT, SUITES_DIR, Exercise
+from .catalog import FORGE_DIRS, SUITES_DIR, Exercise
 from .feedback import format_load_error
 from .plugin import GradingPlugin
 from .records import Report, TestResult
+from .request import GradeRequest
 from .testkit.sides import CandidateSide, ReferenceSide
-from .worker.client import Launcher, Limits, SubmissionFault, WorkerClient
-
-#: Forge's own packages; the worker refuses to import them for a submission.
-FORGE_DIRS = tuple(PACKAGE_ROOT.parent / name for name in ("grader", "solutions", "exercises"))
+from .worker.client import SubmissionFault, WorkerClient
+from .worker.process import WorkerProcess
 
 PYTEST_ARGS = (
     "-c", str(SUITES_DIR / "pytest.ini"),
@@ -42,6 +38,8 @@ PYTEST_ARGS = (
     "-p", "no:pastebin",
     "-p", "no:stepwise",
     "-p", "no:legacypath",
+    "-p", "no:unraisableexception",
+    "-p", "no:threadexception",
 )
 
 
@@ -49,30 +47,15 @@ class SuiteFailure(RuntimeError):
     """pytest could not run a suite at all (a bug in Forge, not in a submission)."""
 
 
-@dataclass(frozen=True)
-class GradeRequest:
-    """What to grade and how."""
+def grade(request: GradeRequest, worker: WorkerProcess | None = None) -> Report:
+    """Grade ``request.source`` against the exercise's hidden suite.
 
-    exercise: Exercise
-    source: Path
-    """The Python file to grade."""
-    seed: int
-    limits: Limits = Limits()
-    launcher: Launcher | None = None
-    """Wraps the worker's command line, e.g. in a sandbox."""
-    select: str | None = None
-    """A pytest ``-k`` expression to grade only some tests."""
-
-
-def new_seed() -> int:
-    """Draw a fresh seed for a run (31 bits, easy to type back with --seed)."""
-    return secrets.randbelow(2**31)
-
-
-def grade(request: GradeRequest) -> Report:
-    """Grade ``request.source`` against the exercise's hidden suite."""
+    ``worker`` is a process from :func:`start_worker`, started early so that
+    it imports numpy while this process imports pytest.
+    """
     exercise = request.exercise
-    client = WorkerClient(request.source, exercise.module, request.limits, FORGE_DIRS, request.launcher)
+    client = WorkerClient(request.source, exercise.module, request.limits, FORGE_DIRS, request.launcher,
+                          process=worker)
     with client:
         client.start()  # the worker imports numpy while pytest starts here
         reference = ReferenceSide(importlib.import_module(f"solutions.{exercise.module}"))

@@ -22,10 +22,14 @@ class ModuleNotLoaded(Exception):
         self.fault = fault
 
 
-def explain(error: BaseException) -> tuple[str, str]:
-    """Return the status and message for an exception raised by a test."""
+def explain(error: BaseException) -> tuple[str, str, str | None]:
+    """Return the status, message and kind of mistake for an exception raised by a test."""
     if isinstance(error, CheckFailed):
-        return FAILED, format_mismatch(error.mismatch)
+        return FAILED, format_mismatch(error.mismatch), error.mismatch.kind
+    return (*_explain_error(error), None)
+
+
+def _explain_error(error: BaseException) -> tuple[str, str]:
     if isinstance(error, CandidateError):
         return ERROR, format_fault(error.fault, error.label)
     if isinstance(error, ModuleNotLoaded):

@@ -83,8 +83,8 @@ class GradingPlugin:
         name = display_name(item)
         if call.excinfo is None:
             return TestResult(name, points, points, PASSED, hints=hints)
-        status, message = explain(call.excinfo.value)
-        return TestResult(name, 0.0, points, status, message, hints[0] if hints else "", hints)
+        status, message, kind = explain(call.excinfo.value)
+        return TestResult(name, 0.0, points, status, message, hints[0] if hints else "", hints, kind)
 
 
 def marker_of(item: pytest.Item) -> tuple[float, tuple[str, ...]]:

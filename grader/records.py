@@ -26,6 +26,8 @@ class TestResult:
     """The hint shown with a failure (the first level unless more were revealed)."""
     hints: tuple[str, ...] = field(default=(), compare=False)
     """Every hint level, from the concept to the formula."""
+    kind: str | None = None
+    """The kind of mistake the diagnosis named (a key of ``testkit.diagnosis.KINDS``)."""
 
     def to_json(self) -> dict:
         """Return the test in the ``--json`` schema."""

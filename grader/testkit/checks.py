@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..worker.protocol import Handle
-from .diagnosis import Context, diagnose
+from .diagnosis import Context, Finding, diagnose
 
 #: Relative tolerance for values compared with the reference. Two correct
 #: float64 implementations written differently agree to about 1e-13; a float32
@@ -34,7 +34,9 @@ class Mismatch:
     details: tuple[str, ...] = ()
     """Supporting lines: the worst entry, its relative error, counts."""
     diagnosis: str | None = None
-    """The kind of mistake the numbers suggest, if one fits."""
+    """What the numbers suggest, in words, if a pattern fits."""
+    kind: str | None = None
+    """The kind of mistake (a key of ``diagnosis.KINDS``), if one was named."""
 
 
 class CheckFailed(AssertionError):
@@ -45,9 +47,17 @@ class CheckFailed(AssertionError):
         self.mismatch = mismatch
 
 
-def fail(checked: str, expected: str, received: str, *details: str, diagnosis: str | None = None):
-    """Raise :class:`CheckFailed` with the given description."""
-    raise CheckFailed(Mismatch(checked, expected, received, tuple(details), diagnosis))
+def fail(checked: str, expected: str, received: str, *details: str,
+         diagnosis: Finding | str | None = None, kind: str | None = None):
+    """Raise :class:`CheckFailed` with the given description.
+
+    ``diagnosis`` is a :class:`Finding`, or a sentence with its ``kind`` given apart.
+    """
+    if isinstance(diagnosis, Finding):
+        diagnosis, kind = diagnosis.message, diagnosis.kind
+    elif kind is not None:
+        Finding(kind, diagnosis or "")  # validates the kind
+    raise CheckFailed(Mismatch(checked, expected, received, tuple(details), diagnosis, kind))
 
 
 # --- conversions -----------------------------------------------------------
@@ -136,17 +146,16 @@ def expect_shape(received: Any, shape: Sequence[int], *, what: str, checked: str
     return array
 
 
-def diagnose_shape(received: tuple, expected: tuple) -> str | None:
+def diagnose_shape(received: tuple, expected: tuple) -> Finding | None:
     """Name the usual cause of a wrong shape, if one fits."""
     if len(received) == len(expected) >= 2 and received == expected[::-1]:
-        return "the shape is transposed: check the order of the operands of the matrix product"
-    if len(received) == len(expected) + 1 and received[1:] == expected:
-        return (
-            "there is an extra leading axis of size "
-            f"{received[0]}: the gradient of a parameter shared by every example is summed over the batch"
-        )
-    if sorted(received) == sorted(expected):
-        return "the axes are in the wrong order"
+        return Finding("transposed", "the shape is transposed: check the order of the operands of the matrix product")
+    if len(received) > len(expected) and received[len(received) - len(expected):] == expected:
+        extra = shape_text(received[: len(received) - len(expected)])
+        return Finding("missing-sum", (
+            f"there are extra leading axes {extra}: the gradient of a parameter shared by every "
+            "example must be summed over the batch (and any other leading axes)"
+        ))
     return None
 
 
@@ -187,6 +196,7 @@ def expect_close(
             f"{what} has dtype {array.dtype}",
             diagnosis=f"the result is {array.dtype}: compute in float64 (numpy's default); "
             "look for astype, dtype= or float32 constants",
+            kind="float32",
         )
     values = array.astype(np.float64)
     scale = float(np.max(np.abs(expected), initial=0.0))
@@ -237,7 +247,7 @@ def expect_scalar_close(received: Any, expected: float, *, what: str, checked: s
     array = to_array(received, what, checked)
     if array.dtype.kind == "f" and array.dtype.itemsize < 8:
         fail(checked, "a float64 number", f"{what} has dtype {array.dtype}",
-             diagnosis=f"the result is {array.dtype}: compute in float64")
+             diagnosis=f"the result is {array.dtype}: compute in float64", kind="float32")
     tolerance = rtol * abs(expected) + 1e-15
     if abs(value - expected) <= tolerance or (np.isnan(value) and np.isnan(expected)):
         return value
@@ -265,6 +275,7 @@ def expect_unchanged(original: np.ndarray, after: Any, *, what: str, by: str) ->
         f"{count} of {original.size} entries of {what} were changed",
         diagnosis=f"{by} modified its input in place: operations such as `x += ...`, "
         "`x[mask] = 0` or `out=x` write into the caller's array; work on a copy or build a new array",
+        kind="in-place",
     )
 
 
@@ -279,6 +290,7 @@ def expect_no_warnings(warnings: list[dict], *, by: str) -> None:
         f"{len(warnings)} warning(s), first: {first.get('category')}: {first.get('message')}",
         diagnosis="numpy warned during the computation, the sign of an overflow or a division "
         "by zero: use a numerically stable formulation",
+        kind="overflow",
     )
 
 
@@ -298,6 +310,7 @@ def expect_finite(received: Any, *, what: str, by: str) -> np.ndarray:
         f"first at {what}{position} = {array[index]}",
         diagnosis="overflow: exp of a large number is inf, and inf/inf or inf-inf is NaN; "
         "rewrite with a numerically stable formula (e.g. subtract the maximum before exp)",
+        kind="overflow",
     )
 
 

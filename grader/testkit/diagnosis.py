@@ -13,6 +13,37 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+#: Kinds of mistake a diagnosis can name, with what each means.
+KINDS: dict[str, str] = {
+    "transposed": "the values or the shape of the transpose",
+    "sign": "the right size with the wrong sign",
+    "factor": "off by a constant factor such as 2 or 1/2",
+    "missing-mean": "N times too large: the 1/N of a mean is missing",
+    "extra-mean": "N times too small: averaged where it should be summed",
+    "missing-sum": "an extra batch axis: a parameter's gradient not summed over the batch",
+    "zero": "zero everywhere: a gradient never set or a path of the chain rule dropped",
+    "partial": "right on some entries and wrong on others: a mask or an index",
+    "accumulated": "grows with each backward call: accumulated instead of overwritten",
+    "in-place": "an input array changed by the call",
+    "overflow": "NaN or infinity where the correct values are finite",
+    "float32": "float32 precision",
+    "forward": "a correct gradient for a wrong forward",
+    "mode": "training and evaluation behaviour confused",
+    "running-stats": "running statistics off by the momentum or the variance convention",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnosis: the kind of mistake (a key of :data:`KINDS`) and the sentence shown."""
+
+    kind: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown kind of mistake {self.kind!r}; add it to KINDS")
+
 
 @dataclass(frozen=True)
 class Context:
@@ -31,10 +62,10 @@ class Context:
     means gradients were accumulated instead of overwritten."""
 
 
-Detector = Callable[[np.ndarray, np.ndarray, Context], "str | None"]
+Detector = Callable[[np.ndarray, np.ndarray, Context], "Finding | None"]
 
 
-def diagnose(received: np.ndarray, expected: np.ndarray, context: Context | None = None) -> str | None:
+def diagnose(received: np.ndarray, expected: np.ndarray, context: Context | None = None) -> Finding | None:
     """Return what the numbers suggest about a wrong array, or None if no pattern fits."""
     context = context or Context()
     received = np.asarray(received, dtype=np.float64)
@@ -48,35 +79,36 @@ def diagnose(received: np.ndarray, expected: np.ndarray, context: Context | None
     return None
 
 
-def _not_finite(received, expected, context) -> str | None:
+def _not_finite(received, expected, context) -> Finding | None:
     if np.isfinite(received).all() or not np.isfinite(expected).all():
         return None
     kind = "NaN" if np.isnan(received).any() else "infinite"
-    return (
+    return Finding("overflow", (
         f"{context.name} has {kind} entries where the correct values are finite: an overflow "
         "(exp of a large number, or a division by a tiny one). Use the stable formulation: "
         "subtract the row maximum before exp, or branch on the sign of x for the sigmoid"
-    )
+    ))
 
 
-def _all_zero(received, expected, context) -> str | None:
+def _all_zero(received, expected, context) -> Finding | None:
     if np.any(received != 0) or not np.any(expected != 0):
         return None
-    return (
+    return Finding("zero", (
         f"{context.name} is zero everywhere: it was never set, or one path of the chain "
         "rule into it was dropped"
-    )
+    ))
 
 
-def _transposed(received, expected, context) -> str | None:
+def _transposed(received, expected, context) -> Finding | None:
     if received.ndim != 2 or received.shape[0] != received.shape[1] or received.shape[0] < 2:
         return None
     if _matches(received, expected.T) and not _matches(received, expected):
-        return f"{context.name} equals the transpose of the correct value: swap the operands of the matrix product or transpose the other one"
+        return Finding("transposed", f"{context.name} equals the transpose of the correct value: "
+                       "swap the operands of the matrix product or transpose the other one")
     return None
 
 
-def _constant_factor(received, expected, context) -> str | None:
+def _constant_factor(received, expected, context) -> Finding | None:
     factor = _fitted_factor(received, expected)
     if factor is None or np.isclose(factor, 1.0, rtol=1e-6):
         return None
@@ -94,59 +126,63 @@ def _fitted_factor(received: np.ndarray, expected: np.ndarray) -> float | None:
     return factor
 
 
-def _name_factor(factor: float, context: Context) -> str:
+def _name_factor(factor: float, context: Context) -> Finding:
     name = context.name
     near = lambda value: np.isclose(factor, value, rtol=1e-6)  # noqa: E731
     if near(-1):
-        return f"{name} has the right size but the wrong sign: check the sign of each term"
+        return Finding("sign", f"{name} has the right size but the wrong sign: check the sign of each term")
     if context.repeated_call and near(2):
-        return (
+        return Finding("accumulated", (
             f"{name} doubled on the second backward call: gradients were accumulated "
             "(+=) instead of overwritten (=)"
-        )
+        ))
     for batch in context.batch_sizes:
         if batch > 2 and near(batch):
-            return f"{name} is {batch} times too large (N = {batch}): the 1/N of a mean over the batch is missing"
+            return Finding("missing-mean", f"{name} is {batch} times too large (N = {batch}): "
+                           "the 1/N of a mean over the batch is missing")
         if batch > 2 and near(1 / batch):
-            return (
+            return Finding("extra-mean", (
                 f"{name} is {batch} times too small (N = {batch}): it was divided by N, "
                 "averaged over the batch where it should be summed"
-            )
+            ))
     if near(2):
-        return f"{name} is twice the correct value: a factor of 2 too many (or the 1/2 of a square dropped)"
+        return Finding("factor", f"{name} is twice the correct value: a factor of 2 too many "
+                       "(or the 1/2 of a square dropped)")
     if near(0.5):
-        return f"{name} is half the correct value: a factor of 2 is missing (e.g. from the derivative of a square)"
-    return f"{name} is the correct value times {factor:.4g}: a constant factor is wrong"
+        return Finding("factor", f"{name} is half the correct value: a factor of 2 is missing "
+                       "(e.g. from the derivative of a square)")
+    return Finding("factor", f"{name} is the correct value times {factor:.4g}: a constant factor is wrong")
 
 
-def _float32(received, expected, context) -> str | None:
+def _float32(received, expected, context) -> Finding | None:
     scale = float(np.max(np.abs(expected), initial=0.0))
     if scale == 0:
         return None
     error = float(np.max(np.abs(received - expected))) / scale
     if 1e-9 < error < 1e-5:
-        return (
+        return Finding("float32", (
             f"{context.name} agrees with the correct value only to about {error:.0e} relative: "
             "that is float32 precision. Compute in float64 (look for astype(np.float32), "
             "dtype=np.float32 or float32 arrays created in __init__)"
-        )
+        ))
     return None
 
 
-def _wrong_region(received, expected, context) -> str | None:
+def _wrong_region(received, expected, context) -> Finding | None:
     bad = ~_entrywise_close(received, expected)
     if not bad.any() or bad.all():
         return None
     for label, mask in context.regions.items():
         mask = np.broadcast_to(np.asarray(mask, dtype=bool), bad.shape)
         if mask.any() and np.array_equal(bad, mask):
-            return f"{context.name} is right everywhere except {label}: check the case that covers those entries"
+            return Finding("partial", f"{context.name} is right everywhere except {label}: "
+                           "check the case that covers those entries")
         if mask.any() and not bad[~mask].any() and bad[mask].mean() > 0.5:
-            return f"{context.name} is wrong only {label}: check the case that covers those entries"
-    return (
+            return Finding("partial", f"{context.name} is wrong only {label}: check the case that covers those entries")
+    return Finding("partial", (
         f"{context.name} is right on {int((~bad).sum())} of {bad.size} entries and wrong on the rest: "
         "a mask or an index picks the wrong entries"
-    )
+    ))
 
 
 def _entrywise_close(received: np.ndarray, expected: np.ndarray) -> np.ndarray:

@@ -125,6 +125,7 @@ def analytic_gradient(run, case: LayerCase, target: Target, checked: str):
                 f"grads[{target.key!r}] set by backward",
                 f"grads has keys {keys}" if keys is not None else f"grads is {type(grads).__name__}",
                 diagnosis=f"backward must store the gradient of params[{target.key!r}] in grads[{target.key!r}]",
+                kind="zero",
             )
         return grads[target.key]
     position = case.grad_inputs.index(target.key)
@@ -165,6 +166,7 @@ def check_gradient(candidate: CandidateSide, reference: ReferenceSide, case: Lay
             f"they differ by up to {error:.3g}",
             "your gradient matches the reference, so backward is right for the correct forward",
             diagnosis=_forward_diagnosis(candidate, reference, case),
+            kind="forward",
         )
 
 
@@ -205,4 +207,4 @@ def _with_detail(mismatch: Mismatch, note: str | None) -> Mismatch:
     if not note:
         return mismatch
     return Mismatch(mismatch.checked, mismatch.expected, mismatch.received,
-                    mismatch.details + (note,), mismatch.diagnosis)
+                    mismatch.details + (note,), mismatch.diagnosis, mismatch.kind)

@@ -122,7 +122,7 @@ def check_param_shapes(candidate: CandidateSide, case: LayerCase, shapes: Mappin
                              checked=f"the shape of {case.cls}.params[{key!r}]")
         if array.dtype != np.float64:
             fail(f"the dtype of {case.cls}.params[{key!r}]", "float64", str(array.dtype),
-                 diagnosis="create parameters as float64 arrays (numpy's default)")
+                 diagnosis="create parameters as float64 arrays (numpy's default)", kind="float32")
     if not isinstance(results[grads], dict):
         fail(f"{case.cls}.grads", "a dict", f"a {type(results[grads]).__name__}")
 

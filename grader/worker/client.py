@@ -9,15 +9,13 @@ nothing else.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
+from .process import GIB, Launcher, Limits, WorkerProcess, WorkerStartError, describe_exit
 from .protocol import (
     ChannelClosed,
     ChannelTimeout,
@@ -28,32 +26,8 @@ from .protocol import (
     write_frame,
 )
 
-WORKER_SCRIPT = Path(__file__).with_name("main.py")
-GIB = 1024**3
-
 #: Seconds a new worker may take to import numpy and report ready.
 STARTUP_SECONDS = 60.0
-
-#: Environment for the worker: one BLAS thread (small arrays, predictable
-#: memory), unbuffered output so a crash loses none of it, no bytecode files
-#: written next to the submission.
-WORKER_ENVIRONMENT = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONUNBUFFERED": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
-}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Limits applied to every worker."""
-
-    timeout: float = 10.0
-    """Seconds one call into the submission may run."""
-    memory: int = 2 * GIB
-    """Bytes of address space the worker may use."""
 
 
 @dataclass(frozen=True)
@@ -91,17 +65,10 @@ class SubmissionFault(Exception):
         self.fault = fault
 
 
-class WorkerStartError(RuntimeError):
-    """The worker process could not start; this is a problem of the machine, not the submission."""
-
-
 @dataclass
 class StepReply:
     value: Any
     warnings: list[dict] = field(default_factory=list)
-
-
-Launcher = Callable[[Sequence[str]], list[str]]
 
 
 class WorkerClient:
@@ -114,18 +81,18 @@ class WorkerClient:
         limits: Limits = Limits(),
         blocked_dirs: Sequence[Path] = (),
         launcher: Launcher | None = None,
+        process: WorkerProcess | None = None,
     ):
+        """``process``, if given, is a worker already started with the same settings."""
         self.path = Path(path)
         self.module_name = module_name
         self.limits = limits
         self.blocked_dirs = [str(d) for d in blocked_dirs]
         self.launcher = launcher
-        self.generation = 0
+        self.generation = 1 if process is not None else 0
         self.names: list[str] | None = None
-        self._process: subprocess.Popen | None = None
-        self._to_worker: int | None = None
-        self._from_worker: int | None = None
-        self._output = tempfile.TemporaryFile()
+        self._worker = process
+        self._output = process.output if process is not None else tempfile.TemporaryFile()
         self._output_mark = 0
         self._ready = False
 
@@ -133,40 +100,10 @@ class WorkerClient:
 
     def start(self) -> None:
         """Spawn the worker without waiting for it, so it imports numpy meanwhile."""
-        if self._process is not None:
+        if self._worker is not None:
             return
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        command = [
-            sys.executable,
-            str(WORKER_SCRIPT),
-            str(request_read),
-            str(reply_write),
-            str(self.limits.memory),
-            os.pathsep.join(self.blocked_dirs),
-        ]
-        if self.launcher is not None:
-            command = self.launcher(command)
-        try:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=self._output,
-                stderr=subprocess.STDOUT,
-                pass_fds=(request_read, reply_write),
-                start_new_session=True,
-                env={**os.environ, **WORKER_ENVIRONMENT},
-                cwd=str(self.path.parent),
-            )
-        except OSError as error:
-            for fd in (request_read, request_write, reply_read, reply_write):
-                os.close(fd)
-            raise WorkerStartError(f"could not start the worker: {error}") from None
-        os.close(request_read)
-        os.close(reply_write)
-        os.set_blocking(request_write, False)
-        os.set_blocking(reply_read, False)
-        self._to_worker, self._from_worker = request_write, reply_read
+        self._worker = WorkerProcess.spawn(self.limits, cwd=self.path.parent, blocked_dirs=self.blocked_dirs,
+                                           launcher=self.launcher, output=self._output)
         self.generation += 1
         self._ready = False
 
@@ -182,22 +119,9 @@ class WorkerClient:
         self.close()
 
     def _kill(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignorable
-            pass
-        for fd in (self._to_worker, self._from_worker):
-            if fd is not None:
-                os.close(fd)
-        self._process = None
-        self._to_worker = self._from_worker = None
+        if self._worker is not None:
+            self._worker.kill()
+        self._worker = None
         self._ready = False
         self.names = None
 
@@ -224,18 +148,28 @@ class WorkerClient:
         """Run ``steps`` in the worker; each call may take up to ``limits.timeout``."""
         self.load()
         self._send({"cmd": "run", "steps": steps})
-        replies = []
-        for index in range(len(steps)):
-            message = self._receive(self.limits.timeout, step=index)
+        replies: list[StepReply] = []
+        while len(replies) < len(steps):
+            # Each frame carries the replies of the steps finished since the last
+            # one, so a silence of `timeout` seconds means one call is that slow.
+            message = self._receive(self.limits.timeout, step=len(replies))
+            batch = message.get("replies")
+            if not isinstance(batch, list) or len(replies) + len(batch) > len(steps):
+                self._fail(Fault("protocol", "ProtocolError", "the worker sent a malformed reply"))
+            for reply in batch:
+                if not isinstance(reply, dict):
+                    self._fail(Fault("protocol", "ProtocolError", "the worker sent a malformed reply"))
+                warnings = reply.get("warnings") or []
+                replies.append(StepReply(reply.get("ok"), [w for w in warnings if isinstance(w, dict)]))
             if "error" in message:
-                raise SubmissionFault(_fault_from(message["error"], default_step=index))
-            warnings = message.get("warnings") or []
-            replies.append(StepReply(message.get("ok"), [w for w in warnings if isinstance(w, dict)]))
+                raise SubmissionFault(_fault_from(message["error"], default_step=len(replies)))
+            if not batch:
+                self._fail(Fault("protocol", "ProtocolError", "the worker sent an empty reply"))
         return replies
 
     def release(self) -> None:
         """Let the worker drop the objects it holds for earlier steps."""
-        if self._process is None or self.names is None:
+        if self._worker is None or self.names is None:
             return
         try:
             self._send({"cmd": "release"})
@@ -259,7 +193,7 @@ class WorkerClient:
         if self._ready:
             return
         try:
-            message = decode(read_frame(self._from_worker, time.monotonic() + STARTUP_SECONDS))
+            message = decode(read_frame(self._worker.from_worker, time.monotonic() + STARTUP_SECONDS))
         except (ChannelClosed, ChannelTimeout, ProtocolError):
             output = self.take_output().strip()
             self._kill()
@@ -275,7 +209,7 @@ class WorkerClient:
 
     def _send(self, message: dict) -> None:
         try:
-            write_frame(self._to_worker, encode(message), time.monotonic() + self.limits.timeout)
+            write_frame(self._worker.to_worker, encode(message), time.monotonic() + self.limits.timeout)
         except ChannelTimeout:
             self._fail(Fault("timeout", "Timeout", self._timeout_text()))
         except ChannelClosed:
@@ -283,7 +217,7 @@ class WorkerClient:
 
     def _receive(self, timeout: float, step: int | None) -> dict:
         try:
-            message = decode(read_frame(self._from_worker, time.monotonic() + timeout))
+            message = decode(read_frame(self._worker.from_worker, time.monotonic() + timeout))
         except ChannelTimeout:
             self._fail(Fault("timeout", "Timeout", self._timeout_text(), step=step))
         except ChannelClosed:
@@ -298,40 +232,13 @@ class WorkerClient:
         return f"no result after {self.limits.timeout:g} s (the per-call time limit)"
 
     def _crash_fault(self, step: int | None) -> Fault:
-        process = self._process
-        status = None
-        if process is not None:
-            try:
-                status = process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                status = None
+        status = self._worker.exit_status() if self._worker is not None else None
         output = self.take_output()
         return Fault("crash", "WorkerExit", describe_exit(status), step=step, output=output[-1500:])
 
     def _fail(self, fault: Fault):
         self._kill()
         raise SubmissionFault(fault)
-
-
-def describe_exit(status: int | None) -> str:
-    """Explain a worker's exit status in words a candidate can act on."""
-    if status is None:
-        return "the worker process stopped answering"
-    if status < 0:
-        number = -status
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = f"signal {number}"
-        if number == signal.SIGSEGV:
-            return f"the worker process crashed ({name}); deep recursion or a native library fault are the usual causes"
-        if number == signal.SIGKILL:
-            return f"the worker process was killed ({name}); running out of memory is the usual cause"
-        return f"the worker process was ended by {name}"
-    return (
-        f"the worker process exited with status {status} while running your code; "
-        "code that calls os._exit or closes the grader's pipes ends it"
-    )
 
 
 def _fault_from(info: Any, default_step: int | None = None) -> Fault:

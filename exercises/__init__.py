@@ -1,0 +1,1 @@
+"""The candidate's workspace: one module per exercise, each a lesson and stubs to fill in."""
