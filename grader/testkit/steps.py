@@ -65,6 +65,14 @@ class Steps:
         """Read back the current value of an earlier result (e.g. an input after a call)."""
         return self._add({"op": "const", "value": ref}, label or "a value")
 
+    def rng(self, seed: int | list[int]) -> Ref:
+        """Make ``numpy.random.default_rng(seed)`` on the side, e.g. to pass as ``rng=``.
+
+        Both sides get generators in the same state, so code that follows a
+        fixed sampling rule (such as dropout's mask) draws the same numbers.
+        """
+        return self._add({"op": "rng", "seed": seed}, "numpy.random.default_rng", reply=False)
+
     def module(self, name: str) -> Ref:
         """Look up a name defined by the module (a class or a function)."""
         return self._add({"op": "module", "name": name}, name, reply=False, names=name)

@@ -103,6 +103,8 @@ class Interpreter:
             return self._resolve(step.get("value"), registers), []
         if op == "module":
             return self._module_attribute(step.get("name"), index), []
+        if op == "rng":
+            return np.random.default_rng(_seed_of(step.get("seed"))), []
         action = self._action(op, step, registers)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -245,6 +247,14 @@ class Interpreter:
         if self.source_dir is None:
             return False
         return os.path.realpath(filename).startswith(self.source_dir + os.sep)
+
+
+def _seed_of(seed: Any) -> int | list[int]:
+    if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0:
+        return seed
+    if isinstance(seed, list) and seed and all(isinstance(s, int) and s >= 0 for s in seed):
+        return seed
+    raise ProtocolError("an rng step needs a non-negative integer seed or a list of them")
 
 
 def _plain_array(value: np.ndarray | np.generic) -> np.ndarray:
