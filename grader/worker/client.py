@@ -149,10 +149,12 @@ class WorkerClient:
         self.load()
         self._send({"cmd": "run", "steps": steps})
         replies: list[StepReply] = []
+        running = 0
         while len(replies) < len(steps):
             # Each frame carries the replies of the steps finished since the last
-            # one, so a silence of `timeout` seconds means one call is that slow.
-            message = self._receive(self.limits.timeout, step=len(replies))
+            # one, so a silence of `timeout` seconds means one call is that slow;
+            # `running` says which step was under way at the last frame.
+            message = self._receive(self.limits.timeout, step=max(running, len(replies)))
             batch = message.get("replies")
             if not isinstance(batch, list) or len(replies) + len(batch) > len(steps):
                 self._fail(Fault("protocol", "ProtocolError", "the worker sent a malformed reply"))
@@ -161,6 +163,8 @@ class WorkerClient:
                     self._fail(Fault("protocol", "ProtocolError", "the worker sent a malformed reply"))
                 warnings = reply.get("warnings") or []
                 replies.append(StepReply(reply.get("ok"), [w for w in warnings if isinstance(w, dict)]))
+            if isinstance(message.get("running"), int) and 0 <= message["running"] < len(steps):
+                running = message["running"]
             if "error" in message:
                 raise SubmissionFault(_fault_from(message["error"], default_step=len(replies)))
             if not batch:

@@ -73,13 +73,17 @@ class Interpreter:
         """Forget every object handed out so far, so memory can be reclaimed."""
         self._objects.clear()
 
-    def run(self, steps: list, on_result: Callable[[StepResult], None]) -> None:
+    def run(self, steps: list, on_result: Callable[[StepResult], None],
+            on_start: Callable[[int], None] | None = None) -> None:
         """Run ``steps`` in order, passing each step's result to ``on_result``.
 
-        Raises :class:`StepError` at the first failing step.
+        ``on_start`` is told the index of each step before it runs. Raises
+        :class:`StepError` at the first failing step.
         """
         registers: list[Any] = []
         for index, step in enumerate(steps):
+            if on_start is not None:
+                on_start(index)
             value, caught = self._run_step(step, registers, index)
             registers.append(value)
             reply = self._reply(step, value, index)

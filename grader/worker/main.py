@@ -16,6 +16,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -113,28 +114,49 @@ def describe_load_error(error: BaseException, path: str) -> dict:
 class ReplyBatch:
     """Gather step replies into few frames.
 
-    Replies go out together at the end of a request, or as soon as
-    ``FLUSH_SECONDS`` have passed since the last frame, so the grader sees
-    progress during slow calls and enforces its per-call time limit.
+    Replies go out together at the end of a request. While a request runs, a
+    watcher thread also sends the replies gathered so far once
+    ``FLUSH_SECONDS`` have passed, with the index of the step now running.
+    The grader thus sees progress during long requests, and when a call
+    hangs it knows which one.
     """
 
     FLUSH_SECONDS = 0.05
 
     def __init__(self, send):
         self._send = send
+        self._lock = threading.Lock()
         self._replies: list[dict] = []
+        self._running = 0
         self._last = time.monotonic()
+        self._open = True
+
+    def starting(self, index: int) -> None:
+        self._running = index
 
     def add(self, result: StepResult) -> None:
         reply = {"ok": result.value}
         if result.warnings:
             reply["warnings"] = result.warnings
-        self._replies.append(reply)
-        if time.monotonic() - self._last > self.FLUSH_SECONDS:
-            self.flush()
+        with self._lock:
+            self._replies.append(reply)
 
-    def flush(self, error: dict | None = None) -> None:
-        message = {"replies": self._replies}
+    def flush_if_due(self) -> bool:
+        """Send pending replies if the last frame is old; return False once finished."""
+        with self._lock:
+            if not self._open:
+                return False
+            if self._replies and time.monotonic() - self._last >= self.FLUSH_SECONDS:
+                self._flush()
+            return True
+
+    def finish(self, error: dict | None = None) -> None:
+        with self._lock:
+            self._open = False
+            self._flush(error)
+
+    def _flush(self, error: dict | None = None) -> None:
+        message = {"replies": self._replies, "running": self._running}
         if error is not None:
             message["error"] = error
         self._send(message)
@@ -142,11 +164,22 @@ class ReplyBatch:
         self._last = time.monotonic()
 
 
+def watch(worker: "Worker") -> None:
+    """Flush the current request's replies every ``FLUSH_SECONDS`` (runs in a thread)."""
+    while True:
+        time.sleep(ReplyBatch.FLUSH_SECONDS)
+        batch = worker.batch
+        if batch is not None:
+            batch.flush_if_due()
+
+
 class Worker:
     def __init__(self, read_fd: int, write_fd: int):
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.interpreter: Interpreter | None = None
+        self.batch: ReplyBatch | None = None
+        threading.Thread(target=watch, args=(self,), daemon=True, name="forge-reply-watcher").start()
 
     def send(self, message) -> None:
         try:
@@ -192,12 +225,15 @@ class Worker:
             raise ProtocolError("run before load, or steps are not a list")
 
         batch = ReplyBatch(self.send)
+        self.batch = batch
         try:
-            self.interpreter.run(steps, batch.add)
+            self.interpreter.run(steps, batch.add, on_start=batch.starting)
         except StepError as error:
-            batch.flush(error=error.info)
+            batch.finish(error=error.info)
         else:
-            batch.flush()
+            batch.finish()
+        finally:
+            self.batch = None
 
 
 def main(argv: list[str]) -> int:
