@@ -24,14 +24,14 @@ def render_report(report: Report, command: str) -> str:
         + f": grading {report.source}, seed {report.seed}",
         "",
     ]
+    width = max((len(test.name) for test in report.tests), default=10)
     if report.load_error:
         lines.append(click.style("Your module could not be imported:", fg="red", bold=True))
         lines.extend(textwrap.indent(report.load_error, "  ").splitlines())
         lines.append("")
         lines.append(f"None of the {len(report.tests)} tests could run:")
-        lines.extend(_test_line(test) for test in report.tests)
+        lines.extend(_test_line(test, width) for test in report.tests)
     else:
-        width = max((len(test.name) for test in report.tests), default=10)
         previous: TestResult | None = None
         for test in report.tests:
             lines.append(_test_line(test, width))
@@ -43,7 +43,7 @@ def render_report(report: Report, command: str) -> str:
     return "\n".join(lines)
 
 
-def _test_line(test: TestResult, width: int = 0) -> str:
+def _test_line(test: TestResult, width: int) -> str:
     label, colour = STATUS_LABELS[test.status]
     score = f"{points_text(test.score)}/{points_text(test.max_score)}"
     return f"  {click.style(label, fg=colour, bold=True)}  {test.name.ljust(width)}  {score:>7}"

@@ -8,7 +8,7 @@ from pathlib import Path
 from .catalog import PACKAGE_ROOT, Exercise
 
 SOLUTIONS_DIR = PACKAGE_ROOT.parent / "solutions"
-SUBMISSION_SUFFIXES = (".py",)
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
 
 
 class SourceNotFound(Exception):
@@ -45,7 +45,26 @@ def submission_source(path: Path) -> Source:
         raise SourceNotFound(
             f"submission {str(path)!r} is not a {' or '.join(SUBMISSION_SUFFIXES)} file"
         )
+    if path.suffix == ".ipynb":
+        check_notebook(path)
     return Source(path.resolve(), str(path))
+
+
+def check_notebook(path: Path) -> None:
+    """Raise :class:`SourceNotFound` unless ``path`` is a readable, valid Jupyter notebook."""
+    import nbformat  # imported here: it takes a while, and only notebooks need it
+
+    try:
+        notebook = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+        nbformat.validate(notebook)
+    except UnicodeDecodeError:
+        raise SourceNotFound(f"notebook {str(path)!r} is not UTF-8 text; save it again from Jupyter") from None
+    except (ValueError, nbformat.ValidationError, KeyError, AttributeError, TypeError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SourceNotFound(
+            f"{str(path)!r} is not a valid Jupyter notebook ({reason}); "
+            "open it in Jupyter and save it again, or export the code to a .py file"
+        ) from None
 
 
 def workspace_source(exercise: Exercise, workspace: Path | None) -> Source:

@@ -216,3 +216,59 @@ def test_importing_forge_solutions_is_rejected():
     result, report = graded_json("2", "--submission", MISBEHAVING / "imports_solution.py", "--seed", 0)
     assert report["score"] == 0
     assert "part of Forge itself" in result.output or all(t["status"] == "error" for t in report["tests"])
+
+
+def write_notebook(path, cells):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = cells
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def test_notebook_answer_cells_graded(tmp_path):
+    import nbformat
+
+    source = REFERENCE.read_text()
+    path = write_notebook(tmp_path / "answer.ipynb", [
+        nbformat.v4.new_markdown_cell("# My answer"),
+        nbformat.v4.new_code_cell("%matplotlib inline\n!pip install numpy"),
+        nbformat.v4.new_code_cell(source, metadata={"tags": ["answer"]}),
+        nbformat.v4.new_code_cell("raise SystemExit('scratch work, not graded')"),
+    ])
+    result, report = graded_json("2", "--submission", path, "--seed", 0)
+    assert result.exit_code == 0 and report["score"] == report["max_score"]
+
+
+def test_notebook_untagged_cells_with_magics_graded(tmp_path):
+    import nbformat
+
+    body = REFERENCE.read_text().replace("from __future__ import annotations\n", "")
+    path = write_notebook(tmp_path / "answer.ipynb", [
+        nbformat.v4.new_code_cell("%%time\nslow = 1"),
+        nbformat.v4.new_code_cell("import numpy as np\nfor _ in range(1):\n    !echo shell escape\n" + body),
+    ])
+    result, report = graded_json("2", "--submission", path, "--seed", 0)
+    assert report["score"] == report["max_score"], result.output
+
+
+def test_notebook_error_points_at_cell(tmp_path):
+    import nbformat
+
+    path = write_notebook(tmp_path / "broken.ipynb", [
+        nbformat.v4.new_markdown_cell("intro"),
+        nbformat.v4.new_code_cell("class Linear:\n    def __init__(self, i, o, rng=None)\n        pass"),
+    ])
+    result = forge("2", "--submission", path, "--seed", 0)
+    assert result.exit_code == 1
+    assert "SyntaxError in <cell 2>, line 2" in result.output
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"cells": 3}', "\xff\xfe"])
+def test_invalid_notebook_exit_2(tmp_path, content):
+    path = tmp_path / "bad.ipynb"
+    path.write_bytes(content.encode("latin-1"))
+    result = forge("2", "--submission", path)
+    assert result.exit_code == 2
+    assert "bad.ipynb" in result.output and "Traceback" not in result.output

@@ -19,9 +19,11 @@ import sys
 import threading
 import time
 import traceback
+import types
 
 import numpy as np
 from interpreter import Interpreter, StepError, StepResult, _truncate
+from notebook import load_notebook
 from protocol import ProtocolError, decode, encode, read_frame, write_frame
 
 #: Top-level packages of Forge itself; a submission may not import them.
@@ -65,9 +67,15 @@ def apply_limits(memory_bytes: int) -> None:
 
 
 def load_submission(path: str, module_name: str):
-    """Import the submission file as ``module_name`` with its folder on sys.path."""
+    """Import the submission (a .py file or a notebook) as ``module_name``, its folder on sys.path."""
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)
+    if path.endswith(".ipynb"):
+        module = types.ModuleType(module_name)
+        module.__file__ = path
+        sys.modules[module_name] = module
+        load_notebook(path, module)
+        return module, folder
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path!r} as a Python module")
@@ -99,7 +107,8 @@ def describe_load_error(error: BaseException, path: str) -> dict:
         return info
     folder = os.path.dirname(os.path.realpath(path))
     for frame in traceback.extract_tb(error.__traceback__):
-        if os.path.realpath(frame.filename).startswith(folder + os.sep):
+        in_cell = frame.filename.startswith("<cell ")
+        if in_cell or os.path.realpath(frame.filename).startswith(folder + os.sep):
             info["frames"].append(
                 {
                     "file": frame.filename,
