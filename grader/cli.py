@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shlex
 import sys
 from pathlib import Path
@@ -17,13 +16,11 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .catalog import Exercise, UnknownExercise, available, choices_text, find
-from .worker.process import GIB, Limits, WorkerStartError
+from .catalog import Exercise, available, choices_text
+from .cli_types import ExerciseType, MemorySize
+from .worker.process import Limits, WorkerStartError
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-MIN_MEMORY = 256 * 1024**2
-SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kib": 1024, "kb": 1000, "m": 1024**2, "mib": 1024**2,
-              "mb": 1000**2, "g": GIB, "gib": GIB, "gb": 1000**3}
 
 
 class ForgeGroup(click.Group):
@@ -33,39 +30,6 @@ class ForgeGroup(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["grade", *args]
         return super().parse_args(ctx, args)
-
-
-class ExerciseType(click.ParamType):
-    """An exercise given as ``exercise3``, ``3`` or ``activations``."""
-
-    name = "EXERCISE"
-
-    def convert(self, value, param, ctx) -> Exercise:
-        if isinstance(value, Exercise):
-            return value
-        try:
-            return find(value)
-        except UnknownExercise as error:
-            self.fail(str(error), param, ctx)
-
-
-class MemorySize(click.ParamType):
-    """A memory size such as ``2GiB``, ``512MiB`` or a number of bytes."""
-
-    name = "SIZE"
-
-    def convert(self, value, param, ctx) -> int:
-        if isinstance(value, int):
-            return value
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(value))
-        unit = match.group(2).lower() if match else None
-        if match is None or unit not in SIZE_UNITS:
-            self.fail(f"{value!r} is not a memory size; write e.g. 2GiB, 512MiB or 1500000000", param, ctx)
-        size = int(float(match.group(1)) * SIZE_UNITS[unit])
-        if size < MIN_MEMORY:
-            self.fail(f"{value!r} is too small: the worker needs at least 256MiB (numpy alone takes about 150MiB)",
-                      param, ctx)
-        return size
 
 
 @click.group(cls=ForgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
