@@ -84,7 +84,7 @@ def test_submission_not_python_exit_2(tmp_path):
     path.write_text("x = 1\n")
     result = forge("2", "--submission", path)
     assert result.exit_code == 2
-    assert "is not a .py file" in result.output
+    assert "is not a .py or .ipynb file" in result.output
 
 
 def test_no_workspace_exit_2(tmp_path):
