@@ -6,7 +6,6 @@ codes: 0 full marks, 1 fewer, 2 a usage error, 3 an internal error of Forge.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shlex
@@ -64,7 +63,7 @@ def main() -> None:
 def grade_command(exercise: Exercise, workspace: Path | None, submission: Path | None, reference: bool,
                   seed: int | None, timeout: float, memory: int, select: str | None, as_json: bool) -> None:
     """Grade one EXERCISE (exercise3, 3 or activations)."""
-    from .request import GradeRequest, new_seed, start_worker
+    from .request import GradeRequest, new_seed
     from .workspace import SourceNotFound, find_source
 
     chosen = [name for name, value in (("--workspace", workspace), ("--submission", submission),
@@ -77,25 +76,40 @@ def grade_command(exercise: Exercise, workspace: Path | None, submission: Path |
         raise click.UsageError(str(error)) from None
     seed = new_seed() if seed is None else seed
     request = GradeRequest(exercise, source.path, seed, Limits(timeout=timeout, memory=memory), select=select)
-    try:
-        worker = start_worker(request)  # imports numpy on the other core while pytest loads here
-        from .engine import grade
+    report = run_grading(request, source)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
         from .render import render_report
 
-        report = grade(request, worker)
+        click.echo(render_report(report, rerun_command(exercise, workspace, submission, reference)))
+    if select and not report.tests:
+        raise click.UsageError(f"no test of {exercise.id} matches -k {select!r}")
+    sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)
+
+
+def run_grading(request, source, **options):
+    """Grade through :func:`grading.grade_source`, turning failures of Forge into exit code 3."""
+    from .grading import grade_source
+
+    try:
+        graded = grade_source(request, source, **options)
     except WorkerStartError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_INTERNAL)
     except Exception as error:  # noqa: BLE001 - a Forge bug must not show a traceback
         internal_error(error)
-    report = dataclasses.replace(report, source=source.shown)
-    if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
-    else:
-        click.echo(render_report(report, rerun_command(exercise, workspace, submission, reference)))
-    if select and not report.tests:
-        raise click.UsageError(f"no test of {exercise.id} matches -k {select!r}")
-    sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)
+    for warning in graded.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    return graded.report
+
+
+def register_commands() -> None:
+    """Add the commands that live in modules of their own."""
+    from .cli_practice import hint_command, init_command, interview_command, notebook_command, status_command
+
+    for command in (hint_command, status_command, init_command, notebook_command, interview_command):
+        main.add_command(command)
 
 
 def internal_error(error: Exception) -> None:
@@ -147,3 +161,6 @@ def list_command(as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['number']:>3}  {row['alias']:<15} {row['max_score']:>6g}  {', '.join(row['names'])}")
     click.echo(f"\nGrade one with: forge-grade EXERCISE   (EXERCISE: {choices_text()})")
+
+
+register_commands()

@@ -11,6 +11,8 @@ PASSED, FAILED, ERROR = "passed", "failed", "error"
 class TestResult:
     """The verdict on one test of a hidden suite."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     name: str
     """The test's name, e.g. ``backward_dx[ReLU]``."""
     score: float
@@ -28,6 +30,8 @@ class TestResult:
     """Every hint level, from the concept to the formula."""
     kind: str | None = None
     """The kind of mistake the diagnosis named (a key of ``testkit.diagnosis.KINDS``)."""
+    hint_level: int = 0
+    """Index into ``hints`` of the hint shown."""
 
     def to_json(self) -> dict:
         """Return the test in the ``--json`` schema."""

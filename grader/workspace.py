@@ -23,6 +23,9 @@ class Source:
     """Absolute path of the file."""
     shown: str
     """The path as the user wrote it, or relative to the current folder."""
+    workspace: Path | None = None
+    """The workspace's root folder (the one holding exercises/), where progress is
+    recorded; None for a single submission or the reference."""
 
 
 def find_source(exercise: Exercise, *, workspace: Path | None, submission: Path | None,
@@ -67,6 +70,26 @@ def check_notebook(path: Path) -> None:
         ) from None
 
 
+def workspace_root(folder: Path) -> Path:
+    """Return the workspace that owns a folder of exercise modules.
+
+    The root holds ``exercises/``; when the modules sit directly in the given
+    folder, that folder is the root unless it is itself named ``exercises``.
+    """
+    folder = folder.resolve()
+    return folder.parent if folder.name == "exercises" else folder
+
+
+def find_workspace(workspace: Path | None) -> Path:
+    """Return the workspace root for commands that need one but grade no file (status, hint)."""
+    root = (workspace if workspace is not None else Path(".")).resolve()
+    if workspace is not None and not root.is_dir():
+        raise SourceNotFound(f"workspace {str(workspace)!r} is not a folder")
+    if (root / "exercises").is_dir() or root.name != "exercises":
+        return root
+    return root.parent
+
+
 def workspace_source(exercise: Exercise, workspace: Path | None) -> Source:
     """Find the exercise's module in a workspace.
 
@@ -81,7 +104,7 @@ def workspace_source(exercise: Exercise, workspace: Path | None) -> Source:
         candidate = folder / exercise.filename
         if candidate.is_file():
             shown = str(candidate) if workspace is not None else str(candidate.relative_to("."))
-            return Source(candidate.resolve(), shown)
+            return Source(candidate.resolve(), shown, workspace_root(folder))
     where = "the current folder" if workspace is None else repr(str(workspace))
     raise SourceNotFound(
         f"no {exercise.filename} in {where} or its exercises/ folder; run forge-grade from your "

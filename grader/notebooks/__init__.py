@@ -1,0 +1,1 @@
+"""Exercises as Jupyter notebooks: generated from the exercise modules, graded in place."""
