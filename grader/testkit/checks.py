@@ -225,18 +225,19 @@ def _worst_entry(values, expected, error, tolerance, bad, what) -> tuple[str, ..
     flat = int(np.argmax(excess))
     index = tuple(int(i) for i in np.unravel_index(flat, values.shape))
     got, want = values[index], expected[index]
-    denominator = max(abs(want), float(np.max(np.abs(expected), initial=0.0)) * 1e-8, 1e-300)
-    relative = abs(got - want) / denominator if np.isfinite(got) else float("inf")
     where = f"{what}[{', '.join(map(str, index))}]" if values.ndim else what
-    return (
-        f"worst entry: {where} = {format_number(got)}, expected {format_number(want)} "
-        f"(relative error {relative:.2g})",
-    )
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    if abs(want) < 1e-3 * scale or not np.isfinite(got):
+        # Near zero a relative error is meaningless; the absolute one is what counts.
+        size = f"absolute error {abs(got - want):.2g}, largest expected magnitude {scale:.3g}"
+    else:
+        size = f"relative error {abs(got - want) / max(abs(want), 1e-300):.2g}"
+    return (f"worst entry: {where} = {format_number(got)}, expected {format_number(want)} ({size})",)
 
 
 def format_number(value: float) -> str:
-    """Format a number with 6 significant digits."""
-    return f"{value:.6g}"
+    """Format a number with 6 significant digits (and no negative zero)."""
+    return f"{value + 0.0:.6g}"
 
 
 def expect_scalar_close(received: Any, expected: float, *, what: str, checked: str | None = None,
