@@ -127,7 +127,8 @@ def _array_to_json(array: np.ndarray, buffers: list[bytes]) -> dict:
     return {
         "$array": len(buffers) - 1,
         "dtype": contiguous.dtype.str,
-        "shape": list(contiguous.shape),
+        # ascontiguousarray turns a 0-d array into shape (1,), so the shape comes from the original.
+        "shape": list(array.shape),
     }
 
 
