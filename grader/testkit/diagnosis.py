@@ -16,6 +16,7 @@ import numpy as np
 #: Kinds of mistake a diagnosis can name, with what each means.
 KINDS: dict[str, str] = {
     "transposed": "the values or the shape of the transpose",
+    "flipped": "the values for a kernel reversed along its spatial axes: convolution confused with cross-correlation",
     "sign": "the right size with the wrong sign",
     "factor": "off by a constant factor such as 2 or 1/2",
     "missing-mean": "N times too large: the 1/N of a mean is missing",
