@@ -46,6 +46,10 @@ class Steps:
         """Return the label of the object a ref points at, e.g. ``Linear``."""
         return self._labels.get(ref.index, "the object")
 
+    def name(self, ref: Ref, label: str) -> None:
+        """Call the object a ref points at ``label`` in later messages, e.g. ``(x0 * x1)``."""
+        self._labels[ref.index] = label
+
     def _add(self, message: dict, label: str, *, reply: bool = True, names: str | None = None) -> Ref:
         if not reply:
             message["reply"] = "none"
@@ -130,20 +134,43 @@ class Steps:
             {"op": "setitem", "target": target, "key": key, "value": value}, label, reply=False
         )
 
-    def binop(self, operator: str, left: Any, right: Any, *, reply: bool = False) -> Ref:
-        """Evaluate ``left <operator> right`` with Python's operator rules."""
+    def binop(self, operator: str, left: Any, right: Any, *, reply: bool = False,
+              label: str | None = None) -> Ref:
+        """Evaluate ``left <operator> right`` with Python's operator rules.
+
+        ``label`` names the step and its result in messages, e.g. ``(2 - v)``.
+        """
         return self._add(
             {"op": "binop", "operator": operator, "left": left, "right": right},
-            f"the {operator} operator",
+            label or f"the {operator} operator",
             reply=reply,
+            names=label,
         )
 
-    def unop(self, operator: str, operand: Any, *, reply: bool = False) -> Ref:
-        """Evaluate ``<operator> operand``."""
+    def unop(self, operator: str, operand: Any, *, reply: bool = False, label: str | None = None) -> Ref:
+        """Evaluate ``<operator> operand``; ``label`` names the step and its result in messages."""
         return self._add(
             {"op": "unop", "operator": operator, "operand": operand},
-            f"unary {operator}",
+            label or f"unary {operator}",
             reply=reply,
+            names=label,
+        )
+
+    def chain(self, start: Any, links: list[tuple[str, Any]], *, times: int = 1, reply: bool = False,
+              label: str | None = None) -> Ref:
+        """Evaluate ``start op1 a1 op2 a2 ...`` left to right, going through ``links`` ``times`` times.
+
+        ``links`` is ``[(op1, a1), (op2, a2), ...]`` with Python's binary
+        operators. One step builds a long expression, such as an unrolled
+        recurrence ``v = v * w + b`` 10,000 autograd nodes deep, without a
+        step per operation. ``label`` names the step and its result.
+        """
+        return self._add(
+            {"op": "chain", "start": start, "links": [[operator, operand] for operator, operand in links],
+             "times": times},
+            label or f"a chain of {times * len(links)} operations",
+            reply=reply,
+            names=label,
         )
 
     # -- layer helpers ----------------------------------------------------

@@ -146,6 +146,15 @@ class Interpreter:
             function = UNARY_OPERATORS[step["operator"]]
             operand = resolve("operand")
             return lambda: function(operand)
+        if op == "chain":
+            start, links, times = resolve("start"), resolve("links"), step.get("times", 1)
+            if not isinstance(links, list) or not all(
+                isinstance(link, list) and len(link) == 2 and link[0] in BINARY_OPERATORS for link in links
+            ):
+                raise ProtocolError("a chain step needs a list of [operator, operand] pairs")
+            if not isinstance(times, int) or isinstance(times, bool) or times < 0:
+                raise ProtocolError("a chain step needs a non-negative integer count of times")
+            return lambda: _evaluate_chain(start, links, times)
         raise ProtocolError(f"unknown step {op!r}")
 
     def _module_attribute(self, name: Any, index: int) -> Any:
@@ -251,6 +260,15 @@ class Interpreter:
         if self.source_dir is None:
             return False
         return os.path.realpath(filename).startswith(self.source_dir + os.sep)
+
+
+def _evaluate_chain(start: Any, links: list, times: int) -> Any:
+    """Apply the ``[operator, operand]`` links to the running value, left to right, ``times`` times over."""
+    value = start
+    for _ in range(times):
+        for operator_name, operand in links:
+            value = BINARY_OPERATORS[operator_name](value, operand)
+    return value
 
 
 def _seed_of(seed: Any) -> int | list[int]:
