@@ -28,6 +28,19 @@ def away_from(rng: np.random.Generator, shape: Sequence[int], kinks: Sequence[fl
     return values
 
 
+def with_both_signs(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
+    """Return a copy of ``values`` with one random entry made negative and another positive.
+
+    A mistake confined to one sign (ReLU's mask, a max gate's routing) then
+    shows on every seed. ``values`` needs at least two entries.
+    """
+    values = np.array(values, dtype=np.float64)
+    negative, positive = rng.choice(values.size, size=2, replace=False)
+    values.flat[negative] = -abs(values.flat[negative])
+    values.flat[positive] = abs(values.flat[positive])
+    return values
+
+
 def batch_sizes(rng: np.random.Generator, low: int = 2, high: int = 6) -> int:
     """A batch size drawn from [low, high]."""
     return int(rng.integers(low, high + 1))

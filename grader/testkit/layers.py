@@ -42,6 +42,10 @@ class LayerCase:
     """Attributes set after construction, e.g. ``{"training": False}``."""
     dout: Any = None
     """Upstream gradient passed to ``backward``; a float for scalar losses."""
+    read_state: bool = True
+    """Whether a pass reads ``params`` and ``grads`` back. False for objects the
+    contract gives no such attributes (exercise 1's gates), or where a missing
+    attribute must not fail the tests of values (parameter-free activations)."""
 
     @property
     def batch_sizes(self) -> tuple[int, ...]:
@@ -82,9 +86,9 @@ class Pass:
     dinputs: Any
     """What ``backward`` returned."""
     grads: Any
-    """The layer's ``grads`` after ``backward``."""
+    """The layer's ``grads`` after ``backward``; None when the case does not read state."""
     params: Any
-    """The layer's ``params`` after ``backward``."""
+    """The layer's ``params`` after ``backward``; None when the case does not read state."""
     inputs_after: tuple
     """The inputs of ``forward`` as they were after both calls."""
     dout_after: Any
@@ -102,10 +106,12 @@ def pass_steps(case: LayerCase, *, backward: bool = True, repeats: int = 1) -> t
         refs["out"] = steps.call(layer, "forward", *inputs, **dict(case.forward_kwargs))
         if backward:
             refs["dinputs"] = steps.call(layer, "backward", dout)
-    if backward:
+    if backward and case.read_state:
         refs["grads"] = steps.get(layer, "grads")
+    if backward:
         refs["dout_after"] = steps.read(dout, "dout")
-    refs["params"] = steps.get(layer, "params")
+    if case.read_state:
+        refs["params"] = steps.get(layer, "params")
     refs["inputs_after"] = [steps.read(ref, name) for ref, name in zip(inputs, case.input_names)]
     return steps, refs
 
@@ -118,8 +124,8 @@ def run_pass(side: CandidateSide | ReferenceSide, case: LayerCase, *, backward: 
     return Pass(
         out=results[refs["out"]],
         dinputs=results[refs["dinputs"]] if backward else None,
-        grads=results[refs["grads"]] if backward else None,
-        params=results[refs["params"]],
+        grads=results[refs["grads"]] if "grads" in refs else None,
+        params=results[refs["params"]] if "params" in refs else None,
         inputs_after=tuple(results[ref] for ref in refs["inputs_after"]),
         dout_after=results[refs["dout_after"]] if backward else None,
         warnings=results.all_warnings(),
