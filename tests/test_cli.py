@@ -133,7 +133,7 @@ def test_text_report_shows_check_and_hint():
     result = forge("2", "--submission", ROOT / "tests/submissions/ex02_linear/bug_db_mean.py", "--seed", 1)
     assert result.exit_code == 1
     assert "FAIL" in result.output and "checked:" in result.output and "expected:" in result.output
-    assert "received:" in result.output and "worst entry:" in result.output and "hint:" in result.output
+    assert "received:" in result.output and "worst entry:" in result.output and "hint 1/3:" in result.output
     assert "averaged over the batch" in result.output
 
 
