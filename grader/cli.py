@@ -6,6 +6,8 @@ codes: 0 full marks, 1 fewer, 2 a usage error, 3 an internal error of Forge.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import shlex
@@ -17,6 +19,7 @@ import click
 from . import __version__
 from .catalog import Exercise, available, choices_text
 from .cli_types import ExerciseType, MemorySize
+from .sandbox import folder_sandbox
 from .worker.process import Limits, WorkerStartError
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -59,9 +62,12 @@ def main() -> None:
 @click.option("--memory", type=MemorySize(), default="2GiB", show_default=True,
               help="Address space the worker running your code may use.")
 @click.option("-k", "select", metavar="EXPR", help="Grade only the tests matching this pytest -k expression.")
+@click.option("--sandbox/--no-sandbox", default=False, show_default=True,
+              help="Run your code in a bubblewrap sandbox that sees only its own folder (Linux).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object and nothing else.")
 def grade_command(exercise: Exercise, workspace: Path | None, submission: Path | None, reference: bool,
-                  seed: int | None, timeout: float, memory: int, select: str | None, as_json: bool) -> None:
+                  seed: int | None, timeout: float, memory: int, select: str | None, sandbox: bool,
+                  as_json: bool) -> None:
     """Grade one EXERCISE (exercise3, 3 or activations)."""
     from .request import GradeRequest, new_seed
     from .workspace import SourceNotFound, find_source
@@ -75,8 +81,12 @@ def grade_command(exercise: Exercise, workspace: Path | None, submission: Path |
     except SourceNotFound as error:
         raise click.UsageError(str(error)) from None
     seed = new_seed() if seed is None else seed
-    request = GradeRequest(exercise, source.path, seed, Limits(timeout=timeout, memory=memory), select=select)
-    report = run_grading(request, source)
+    with contextlib.ExitStack() as stack:
+        warn = functools.partial(click.echo, err=True)
+        launcher = stack.enter_context(folder_sandbox(source.path.parent, warn)) if sandbox else None
+        request = GradeRequest(exercise, source.path, seed, Limits(timeout=timeout, memory=memory),
+                               launcher=launcher, select=select)
+        report = run_grading(request, source)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -109,6 +119,10 @@ def register_commands() -> None:
     from .cli_practice import hint_command, init_command, interview_command, notebook_command, status_command
 
     for command in (hint_command, status_command, init_command, notebook_command, interview_command):
+        main.add_command(command)
+    from .cli_batch import COMMANDS as INSTRUCTOR_COMMANDS
+
+    for command in INSTRUCTOR_COMMANDS:
         main.add_command(command)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -47,11 +47,13 @@ class SuiteFailure(RuntimeError):
     """pytest could not run a suite at all (a bug in Forge, not in a submission)."""
 
 
-def grade(request: GradeRequest, worker: WorkerProcess | None = None) -> Report:
+def grade(request: GradeRequest, worker: WorkerProcess | None = None, *,
+          on_result: Callable[[TestResult], None] | None = None) -> Report:
     """Grade ``request.source`` against the exercise's hidden suite.
 
     ``worker`` is a process from :func:`start_worker`, started early so that
-    it imports numpy while this process imports pytest.
+    it imports numpy while this process imports pytest. ``on_result``, if
+    given, receives each test's result as soon as the test ends.
     """
     exercise = request.exercise
     client = WorkerClient(request.source, exercise.module, request.limits, FORGE_DIRS, request.launcher,
@@ -64,7 +66,7 @@ def grade(request: GradeRequest, worker: WorkerProcess | None = None) -> Report:
             client.load()
         except SubmissionFault as error:
             load_fault = error.fault
-        plugin = GradingPlugin(CandidateSide(client), reference, request.seed, load_fault)
+        plugin = GradingPlugin(CandidateSide(client), reference, request.seed, load_fault, on_result)
         run_suite(exercise, plugin, select=request.select)
     tests = order_like(plugin.collected, plugin.results)
     return Report(

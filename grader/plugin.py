@@ -8,6 +8,7 @@ renders the results.
 from __future__ import annotations
 
 import zlib
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -23,10 +24,12 @@ class GradingPlugin:
     """Collects one :class:`TestResult` per test of a suite."""
 
     def __init__(self, candidate: CandidateSide | None, reference: ReferenceSide | None, seed: int,
-                 load_fault: Fault | None = None):
+                 load_fault: Fault | None = None, on_result: Callable[[TestResult], None] | None = None):
+        """``on_result``, if given, receives each test's result as soon as it is known."""
         self._candidate = candidate
         self._reference = reference
         self._load_fault = load_fault
+        self._on_result = on_result
         self.seed = seed
         self.results: list[TestResult] = []
         self.collected: list[TestResult] = []
@@ -67,6 +70,22 @@ class GradingPlugin:
 
     # -- results ----------------------------------------------------------
 
+    @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+    def brief_failure_report(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+        """Report a failure without pytest's formatted traceback, which grading never shows.
+
+        pytest would parse the source of every frame to format it. The verdict
+        comes from ``call.excinfo`` alone, so skipping that saves time on every
+        failed test. Skips, expected failures and passes get pytest's own report.
+        """
+        excinfo = call.excinfo
+        if excinfo is None or excinfo.errisinstance((pytest.skip.Exception, pytest.xfail.Exception)):
+            return None
+        summary = f"{excinfo.typename}: {excinfo.value}"[:500]
+        return pytest.TestReport(item.nodeid, item.location, {keyword: 1 for keyword in item.keywords}, "failed",
+                                 summary, call.when, duration=call.duration, start=call.start, stop=call.stop,
+                                 user_properties=item.user_properties)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         outcome = yield
@@ -76,7 +95,10 @@ class GradingPlugin:
             return
         if report.when == "call" or (report.when == "setup" and report.failed):
             self._done.add(name)
-            self.results.append(self._verdict(item, call))
+            result = self._verdict(item, call)
+            self.results.append(result)
+            if self._on_result is not None:
+                self._on_result(result)
 
     def _verdict(self, item: pytest.Item, call: pytest.CallInfo) -> TestResult:
         points, hints = marker_of(item)
@@ -84,7 +106,10 @@ class GradingPlugin:
         if call.excinfo is None:
             return TestResult(name, points, points, PASSED, hints=hints)
         status, message, kind = explain(call.excinfo.value)
-        return TestResult(name, 0.0, points, status, message, hints[0] if hints else "", hints, kind)
+        fault = getattr(call.excinfo.value, "fault", None)
+        fault_kind = fault.kind if isinstance(fault, Fault) else None
+        return TestResult(name, 0.0, points, status, message, hints[0] if hints else "", hints, kind,
+                          fault=fault_kind)
 
 
 def marker_of(item: pytest.Item) -> tuple[float, tuple[str, ...]]:

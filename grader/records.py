@@ -32,6 +32,9 @@ class TestResult:
     """The kind of mistake the diagnosis named (a key of ``testkit.diagnosis.KINDS``)."""
     hint_level: int = 0
     """Index into ``hints`` of the hint shown."""
+    fault: str | None = field(default=None, compare=False)
+    """For an ``error``, the kind of fault in the submission (``Fault.kind``: timeout,
+    memory, crash, load, ...); None when the test passed, failed or the grader erred."""
 
     def to_json(self) -> dict:
         """Return the test in the ``--json`` schema."""

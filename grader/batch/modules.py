@@ -1,0 +1,55 @@
+"""Pick the module to grade for each exercise in a staged submission, and check it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..catalog import Exercise
+from .archives import Rejected
+
+SUFFIXES = (".py", ".ipynb")
+#: How exercise modules are named: ex02_linear, ex14_lstm.
+MODULE_NAME = re.compile(r"ex\d\d_")
+
+
+def find_module(root: Path, exercise: Exercise, exercise_count: int) -> Path:
+    """Return the file to grade for ``exercise`` in the staged folder ``root``.
+
+    A workspace names its modules like ``exercises/ex03_activations.py`` (or
+    contains them at its top). A submission made of a single .py or .ipynb file
+    not named after another exercise is the module of the one exercise graded.
+    """
+    for folder in (root / "exercises", root):
+        for suffix in SUFFIXES:
+            candidate = folder / f"{exercise.module}{suffix}"
+            if candidate.is_file():
+                return check_source(candidate, root)
+    sources = [path for path in root.rglob("*") if path.suffix in SUFFIXES and path.is_file()]
+    if len(sources) != 1 or MODULE_NAME.match(sources[0].stem):
+        raise Rejected(f"no {exercise.filename} (or .ipynb) in the submission, at its top or in exercises/; "
+                       "name the module as the exercise does")
+    if exercise_count == 1:
+        return check_source(sources[0], root)
+    raise Rejected(f"a single file can be graded for one exercise only, and {exercise_count} were given; "
+                   f"submit a folder or .zip with {exercise.filename} and the other modules")
+
+
+def check_source(path: Path, root: Path) -> Path:
+    """Reject a module that is not UTF-8 text, or not a valid notebook."""
+    shown = path.relative_to(root).as_posix()
+    if path.suffix == ".ipynb":
+        from ..workspace import SourceNotFound, check_notebook
+
+        try:
+            check_notebook(path)
+        except SourceNotFound as error:
+            raise Rejected(str(error).replace(repr(str(path)), repr(shown))) from None
+        return path
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejected(f"{shown!r} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+                       "save it again as UTF-8") from None
+    return path
