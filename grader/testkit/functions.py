@@ -95,10 +95,29 @@ def probe_arguments(case: FunctionCase, index: int) -> list[list[np.ndarray]]:
 def run_function(side: CandidateSide | ReferenceSide, case: FunctionCase, *,
                  probe: int | None = None) -> FunctionRun:
     """Call the function on ``side``, and on perturbed copies of input ``probe`` if given."""
+    steps, main, probes = function_steps(case, probe)
+    return read_function(side.run(steps), case, main, probes)
+
+
+def run_function_pair(candidate: CandidateSide, reference: ReferenceSide, case: FunctionCase, *,
+                      probe: int | None = None) -> tuple[FunctionRun, FunctionRun]:
+    """Call the function on both sides at once (the probes on the candidate only)."""
+    steps, main, probes = function_steps(case, probe)
+    pending = candidate.submit(steps)
+    want = run_function(reference, case)
+    return read_function(pending.result(), case, main, probes), want
+
+
+def function_steps(case: FunctionCase, probe: int | None):
+    """The steps of one call, and of the perturbed calls for input ``probe``."""
     steps = Steps()
     main = steps.function(case.name, *case.inputs)
     probes = [steps.function(case.name, *args) for args in probe_arguments(case, probe)] if probe is not None else []
-    results = side.run(steps)
+    return steps, main, probes
+
+
+def read_function(results, case: FunctionCase, main, probes) -> FunctionRun:
+    """Pick a :class:`FunctionRun` out of the results of :func:`function_steps`."""
     checked = f"the result of {case.call_text()}"
     items = unpack(results[main], case.result_size, f"the result of {case.call_text()}", checked)
     return FunctionRun(items[0], items[1:], tuple(results[ref] for ref in probes))
@@ -106,8 +125,7 @@ def run_function(side: CandidateSide | ReferenceSide, case: FunctionCase, *,
 
 def check_function_shapes(candidate: CandidateSide, reference: ReferenceSide, case: FunctionCase) -> None:
     """Check that the value has the reference's shape and each gradient its input's shape."""
-    want = run_function(reference, case)
-    got = run_function(candidate, case)
+    got, want = run_function_pair(candidate, reference, case)
     checked = f"the shape of {case.value_name} returned by {case.call_text()}"
     if isinstance(want.value, float):
         to_float(got.value, case.value_name, checked)
@@ -120,8 +138,7 @@ def check_function_shapes(candidate: CandidateSide, reference: ReferenceSide, ca
 
 def check_function_value(candidate: CandidateSide, reference: ReferenceSide, case: FunctionCase) -> None:
     """Check the value the function returns against the reference."""
-    want = run_function(reference, case)
-    got = run_function(candidate, case)
+    got, want = run_function_pair(candidate, reference, case)
     compare(got.value, want.value, what=case.value_name,
             checked=f"{case.value_name} from {case.call_text()} against the reference",
             context=Context(name=case.value_name))
@@ -132,8 +149,7 @@ def check_function_gradient(candidate: CandidateSide, reference: ReferenceSide, 
     """Check the gradient with respect to input ``index``: against the reference, then
     against central differences of the candidate's own value."""
     name = case.gradient_names[index]
-    want = run_function(reference, case)
-    got = run_function(candidate, case, probe=index)
+    got, want = run_function_pair(candidate, reference, case, probe=index)
     received = got.gradients[index]
     context = Context(name=name, regions=regions or {})
     try:

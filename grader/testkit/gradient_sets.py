@@ -26,7 +26,7 @@ from .gradients import (
     _with_detail,
     analytic_gradient,
 )
-from .layers import LayerCase, loss_of, run_pass
+from .layers import LayerCase, loss_of, run_pair
 from .sides import CandidateSide, ReferenceSide
 from .steps import Steps
 
@@ -36,8 +36,7 @@ def check_gradients(candidate: CandidateSide, reference: ReferenceSide, case: La
                     regions: Mapping[str, np.ndarray] | None = None, max_entries: int = 96) -> None:
     """Check each gradient in ``targets``, in order, against the reference and then
     against central differences of the candidate's own forward."""
-    want = run_pass(reference, case)
-    got = run_pass(candidate, case)
+    got, want = run_pair(candidate, reference, case)
     received = []
     for target in targets:
         name = target.name(case)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .checks import CheckFailed, Mismatch, expect_close, fail, to_array
 from .diagnosis import Context
-from .layers import LayerCase, loss_of, run_pass
+from .layers import LayerCase, loss_of, run_pair
 from .sides import CandidateError, CandidateSide, ReferenceSide
 from .steps import Steps
 
@@ -147,8 +147,9 @@ def check_gradient(candidate: CandidateSide, reference: ReferenceSide, case: Lay
     differences of the candidate's own forward."""
     name = target.name(case)
     checked = f"{name} from {case.call_text('backward')} against the reference gradient"
-    want = analytic_gradient(run_pass(reference, case), case, target, checked)
-    got = analytic_gradient(run_pass(candidate, case), case, target, checked)
+    got_pass, want_pass = run_pair(candidate, reference, case)
+    want = analytic_gradient(want_pass, case, target, checked)
+    got = analytic_gradient(got_pass, case, target, checked)
     context = Context(name=name, batch_sizes=case.batch_sizes, regions=regions or {})
     try:
         expect_close(got, want, what=name, checked=checked, context=context,
@@ -172,8 +173,8 @@ def check_gradient(candidate: CandidateSide, reference: ReferenceSide, case: Lay
 
 def _forward_diagnosis(candidate, reference, case: LayerCase) -> str:
     """Explain a gradient that is right but disagrees with the candidate's own forward."""
-    got = run_pass(candidate, case, backward=False).out
-    want = run_pass(reference, case, backward=False).out
+    got_pass, want_pass = run_pair(candidate, reference, case, backward=False)
+    got, want = got_pass.out, want_pass.out
     try:
         expect_close(got, want, what="out", context=Context(name="your forward output"))
     except CheckFailed as failure:

@@ -220,7 +220,11 @@ def run_graph(side: CandidateSide | ReferenceSide, graph: Graph, calls: Sequence
     """
     calls = list(graph.roots) if calls is None else list(calls)
     steps, refs = graph_steps(graph, calls, read_each_call=read_each_call, numeric=numeric)
-    results = side.run(steps)
+    return read_graph(side.run(steps), refs, calls)
+
+
+def read_graph(results, refs: dict, calls: Sequence[Node]) -> GraphRun:
+    """Pick a :class:`GraphRun` out of the results of :func:`graph_steps`."""
     return GraphRun(
         calls=tuple(root.index for root in calls),
         data=[results[ref] for ref in refs["data"]],
@@ -232,10 +236,13 @@ def run_graph(side: CandidateSide | ReferenceSide, graph: Graph, calls: Sequence
 def run_both(candidate: CandidateSide, reference: ReferenceSide, graph: Graph,
              calls: Sequence[Node] | None = None, *, read_each_call: bool = False,
              numeric: bool = True) -> tuple[GraphRun, GraphRun]:
-    """Run ``graph`` on the reference (trusted, in-process), then on the candidate with central differences."""
+    """Run ``graph`` on both sides at once: the candidate with central differences
+    in the worker, the reference in this process meanwhile."""
+    calls = list(graph.roots) if calls is None else list(calls)
+    steps, refs = graph_steps(graph, calls, read_each_call=read_each_call, numeric=numeric)
+    pending = candidate.submit(steps)
     want = run_graph(reference, graph, calls, read_each_call=read_each_call, numeric=False)
-    got = run_graph(candidate, graph, calls, read_each_call=read_each_call, numeric=numeric)
-    return got, want
+    return read_graph(pending.result(), refs, calls), want
 
 
 # --- judging the results ----------------------------------------------------------

@@ -15,7 +15,7 @@ import numpy as np
 from .checks import expect_close, expect_keys, expect_scalar_close, expect_shape, expect_unchanged, fail, shape_text
 from .diagnosis import Context
 from .gradients import Target, analytic_gradient
-from .layers import LayerCase, Pass, run_pass
+from .layers import LayerCase, Pass, run_pair
 from .sides import CandidateSide, ReferenceSide
 from .steps import Steps
 
@@ -33,8 +33,8 @@ def compare_output(got: Any, want: Any, *, what: str, checked: str | None = None
 def check_forward(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase, *,
                   regions: Mapping[str, np.ndarray] | None = None, rtol: float | None = None) -> Any:
     """Check the output of ``forward`` against the reference; return it."""
-    want = run_pass(reference, case, backward=False).out
-    got = run_pass(candidate, case, backward=False).out
+    got_pass, want_pass = run_pair(candidate, reference, case, backward=False)
+    got, want = got_pass.out, want_pass.out
     context = Context(name="the output", batch_sizes=case.batch_sizes, regions=regions or {})
     compare_output(got, want, what="out", checked=f"{case.call_text()} against the reference",
                    context=context, rtol=rtol)
@@ -43,8 +43,7 @@ def check_forward(candidate: CandidateSide, reference: ReferenceSide, case: Laye
 
 def check_shapes(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase) -> None:
     """Check the shapes of the output, of every input gradient and of ``grads``."""
-    want = run_pass(reference, case)
-    got = run_pass(candidate, case)
+    got, want = run_pair(candidate, reference, case)
     if not isinstance(want.out, float):
         expect_shape(got.out, np.shape(want.out), what="out",
                      checked=f"the shape of the output of {case.call_text()}")
@@ -90,8 +89,7 @@ def check_values(got: Pass, want: Pass, case: LayerCase, *, purpose: str,
 
 def check_inputs_unchanged(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase) -> None:
     """Check that forward and backward leave ``x`` and ``dout`` as they were."""
-    want = run_pass(reference, case)
-    got = run_pass(candidate, case)
+    got, want = run_pair(candidate, reference, case)
     check_values(got, want, case, purpose="inputs unchanged")
     by = f"{case.call_text()} and {case.call_text('backward')}"
     for original, after, name in zip(case.inputs, got.inputs_after, case.input_names):
@@ -103,8 +101,7 @@ def check_inputs_unchanged(candidate: CandidateSide, reference: ReferenceSide, c
 
 def check_grads_overwritten(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase) -> None:
     """Check that a second forward and backward on the same inputs gives the same gradients."""
-    want = run_pass(reference, case)
-    got = run_pass(candidate, case, repeats=2)
+    got, want = run_pair(candidate, reference, case, repeats=2)
     check_values(got, want, case, purpose="after a second forward and backward",
                  context_extra={"repeated_call": True})
 

@@ -120,7 +120,25 @@ def run_pass(side: CandidateSide | ReferenceSide, case: LayerCase, *, backward: 
              repeats: int = 1) -> Pass:
     """Run forward (and backward) ``repeats`` times on a fresh layer on ``side``."""
     steps, refs = pass_steps(case, backward=backward, repeats=repeats)
-    results: Results = side.run(steps)
+    return read_pass(side.run(steps), refs, backward)
+
+
+def run_pair(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase, *, backward: bool = True,
+             repeats: int = 1) -> tuple[Pass, Pass]:
+    """Run the same pass on both sides at once; return (candidate's, reference's).
+
+    The worker runs the candidate while this process runs the reference.
+    ``repeats`` applies to the candidate only: the reference runs once, which
+    is what a second identical pass must reproduce.
+    """
+    steps, refs = pass_steps(case, backward=backward, repeats=repeats)
+    pending = candidate.submit(steps)
+    want = run_pass(reference, case, backward=backward)
+    return read_pass(pending.result(), refs, backward), want
+
+
+def read_pass(results: Results, refs: dict, backward: bool) -> Pass:
+    """Pick a :class:`Pass` out of the results of :func:`pass_steps`."""
     return Pass(
         out=results[refs["out"]],
         dinputs=results[refs["dinputs"]] if backward else None,

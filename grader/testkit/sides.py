@@ -7,10 +7,11 @@ holding plain data, so the suites compare like with like.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
+
+import numpy as np
 
 from ..worker.client import Fault, SubmissionFault, WorkerClient
 from ..worker.interpreter import Interpreter, StepError, StepResult
@@ -50,6 +51,13 @@ class CandidateSide:
 
         Objects made by the steps stay in the worker until :meth:`release`.
         """
+        return self.submit(steps).result()
+
+    def submit(self, steps: Steps) -> "PendingRun":
+        """Send the steps to the worker and return at once; the result comes later.
+
+        A test computes the reference's results while the worker runs.
+        """
         labels = [step.label for step in steps]
         for label in labels:
             if label in self._timed_out:
@@ -59,18 +67,36 @@ class CandidateSide:
                     label,
                 )
         try:
-            replies = self.client.run([step.message for step in steps])
+            self.client.submit([step.message for step in steps])
         except SubmissionFault as error:
-            fault = error.fault
-            label = labels[fault.step] if fault.step is not None and fault.step < len(labels) else "loading your module"
-            if fault.kind == "timeout":
-                self._timed_out[label] = fault
-            raise CandidateError(fault, label) from None
-        return Results([r.value for r in replies], [r.warnings for r in replies])
+            raise self._located(error.fault, labels) from None
+        return PendingRun(self, labels)
+
+    def _located(self, fault: Fault, labels: list[str]) -> CandidateError:
+        label = labels[fault.step] if fault.step is not None and fault.step < len(labels) else "loading your module"
+        if fault.kind == "timeout":
+            self._timed_out[label] = fault
+        return CandidateError(fault, label)
 
     def release(self) -> None:
         """Let the worker drop every object made so far (called after each test)."""
         self.client.release()
+
+
+class PendingRun:
+    """Steps sent to the worker whose replies have not been read yet."""
+
+    def __init__(self, side: CandidateSide, labels: list[str]):
+        self._side = side
+        self._labels = labels
+
+    def result(self) -> Results:
+        """Wait for the replies (each call within the time limit) and return them."""
+        try:
+            replies = self._side.client.collect()
+        except SubmissionFault as error:
+            raise self._side._located(error.fault, self._labels) from None
+        return Results([r.value for r in replies], [r.warnings for r in replies])
 
 
 class ReferenceSide:
@@ -91,13 +117,31 @@ class ReferenceSide:
             values.append(result.value)
             warnings.append(result.warnings)
 
-        messages = [copy.deepcopy(step.message) for step in steps]
+        messages = [private_copy(step.message) for step in steps]
         try:
             interpreter.run(messages, collect)
         except StepError as error:
             label = list(steps)[error.info.get("step", 0)].label
             raise ReferenceFailure(f"the reference failed at {label}: {error.info}") from None
         return Results(values, warnings)
+
+
+def private_copy(value: Any) -> Any:
+    """Copy the arrays and containers of a step, as the pipe does for the worker.
+
+    The reference then owns its inputs the way the candidate does, so neither
+    side can change the suite's arrays. Numbers, strings and references are
+    immutable and shared.
+    """
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {key: private_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [private_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(private_copy(item) for item in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -109,7 +153,8 @@ class Pair:
 
 
 def run_both(candidate: CandidateSide, reference: ReferenceSide, steps: Steps) -> Pair:
-    """Run ``steps`` on the reference first (cheap, trusted), then on the candidate."""
+    """Run ``steps`` on both sides at once: the worker runs the candidate while
+    this process runs the reference."""
+    pending = candidate.submit(steps)
     want = reference.run(steps)
-    got = candidate.run(steps)
-    return Pair(got, want)
+    return Pair(pending.result(), want)

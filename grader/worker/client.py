@@ -95,6 +95,8 @@ class WorkerClient:
         self._output = process.output if process is not None else tempfile.TemporaryFile()
         self._output_mark = 0
         self._ready = False
+        self._outstanding = 0
+        self._release_next = False
 
     # -- lifecycle --------------------------------------------------------
 
@@ -124,6 +126,8 @@ class WorkerClient:
         self._worker = None
         self._ready = False
         self.names = None
+        self._outstanding = 0
+        self._release_next = False
 
     # -- requests ---------------------------------------------------------
 
@@ -146,24 +150,43 @@ class WorkerClient:
 
     def run(self, steps: list[dict]) -> list[StepReply]:
         """Run ``steps`` in the worker; each call may take up to ``limits.timeout``."""
+        self.submit(steps)
+        return self.collect()
+
+    def submit(self, steps: list[dict]) -> None:
+        """Send ``steps`` to the worker without waiting; :meth:`collect` reads the replies.
+
+        The grader can compute the reference's results meanwhile, on the other core.
+        """
         self.load()
-        self._send({"cmd": "run", "steps": steps})
+        if self._outstanding:
+            self._discard_outstanding()
+        message = {"cmd": "run", "steps": steps}
+        if self._release_next:
+            message["release"] = True
+            self._release_next = False
+        self._send(message)
+        self._outstanding = len(steps)
+
+    def collect(self) -> list[StepReply]:
+        """Read the replies of the steps sent by :meth:`submit`."""
+        count, self._outstanding = self._outstanding, 0
         replies: list[StepReply] = []
         running = 0
-        while len(replies) < len(steps):
+        while len(replies) < count:
             # Each frame carries the replies of the steps finished since the last
             # one, so a silence of `timeout` seconds means one call is that slow;
             # `running` says which step was under way at the last frame.
             message = self._receive(self.limits.timeout, step=max(running, len(replies)))
             batch = message.get("replies")
-            if not isinstance(batch, list) or len(replies) + len(batch) > len(steps):
+            if not isinstance(batch, list) or len(replies) + len(batch) > count:
                 self._fail(Fault("protocol", "ProtocolError", "the worker sent a malformed reply"))
             for reply in batch:
                 if not isinstance(reply, dict):
                     self._fail(Fault("protocol", "ProtocolError", "the worker sent a malformed reply"))
                 warnings = reply.get("warnings") or []
                 replies.append(StepReply(reply.get("ok"), [w for w in warnings if isinstance(w, dict)]))
-            if isinstance(message.get("running"), int) and 0 <= message["running"] < len(steps):
+            if isinstance(message.get("running"), int) and 0 <= message["running"] < count:
                 running = message["running"]
             if "error" in message:
                 raise SubmissionFault(_fault_from(message["error"], default_step=len(replies)))
@@ -171,15 +194,16 @@ class WorkerClient:
                 self._fail(Fault("protocol", "ProtocolError", "the worker sent an empty reply"))
         return replies
 
-    def release(self) -> None:
-        """Let the worker drop the objects it holds for earlier steps."""
-        if self._worker is None or self.names is None:
-            return
+    def _discard_outstanding(self) -> None:
+        """Read and drop the replies of a request nobody collected (its test already failed)."""
         try:
-            self._send({"cmd": "release"})
-            self._receive(self.limits.timeout, step=None)
+            self.collect()
         except SubmissionFault:
-            pass  # the worker is gone; the next request starts a new one
+            pass  # the worker may be gone; the next request starts a new one
+
+    def release(self) -> None:
+        """Let the worker drop the objects it holds for earlier steps (with the next request)."""
+        self._release_next = True
 
     def take_output(self) -> str:
         """Return what the worker printed since the last call (at most 4 KiB, the tail)."""

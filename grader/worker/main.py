@@ -210,11 +210,9 @@ class Worker:
             if command == "load":
                 self.load(request)
             elif command == "run":
+                if request.get("release") and self.interpreter is not None:
+                    self.interpreter.release()  # the objects of the previous test
                 self.run(request.get("steps"))
-            elif command == "release":
-                if self.interpreter is not None:
-                    self.interpreter.release()
-                self.send({"ok": None})
             else:
                 raise ProtocolError(f"unknown command {command!r}")
 

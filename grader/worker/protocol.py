@@ -83,29 +83,55 @@ def encode(message: Any) -> bytes:
 def _to_json_tree(value: Any, buffers: list[bytes], depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ProtocolError(f"data nested deeper than {MAX_DEPTH} levels")
-    if value is None or isinstance(value, (bool, str)):
+    kind = type(value)  # exact types first: they are almost all of a message
+    if kind is str or kind is bool or kind is int or value is None:
         return value
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
+    if kind is float:
         return _float_to_json(value)
+    if kind is dict:
+        return _dict_to_json(value, buffers, depth)
+    if kind is list:
+        return [_to_json_tree(item, buffers, depth + 1) for item in value]
+    if kind is np.ndarray:
+        return _array_to_json(value, buffers)
+    if kind is Ref:
+        return {"$ref": value.index}
+    if kind is tuple:
+        return {"$tuple": [_to_json_tree(item, buffers, depth + 1) for item in value]}
+    return _other_to_json(value, buffers, depth)
+
+
+def _dict_to_json(value: dict, buffers: list[bytes], depth: int) -> dict:
+    # A dict whose keys are plain strings travels as a JSON object; any other
+    # dict as a list of pairs, so no key can pass for a "$" tag.
+    if all(type(key) is str and not key.startswith("$") for key in value):
+        return {key: _to_json_tree(item, buffers, depth + 1) for key, item in value.items()}
+    return {
+        "$dict": [
+            [_to_json_tree(k, buffers, depth + 1), _to_json_tree(v, buffers, depth + 1)]
+            for k, v in value.items()
+        ]
+    }
+
+
+def _other_to_json(value: Any, buffers: list[bytes], depth: int) -> Any:
+    """Encode subclasses of the plain types and the rarer tagged values."""
+    if isinstance(value, (bool, str)):
+        return bool(value) if isinstance(value, bool) else str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return _float_to_json(float(value))
     if isinstance(value, np.ndarray):
         return _array_to_json(value, buffers)
     if isinstance(value, Handle):
         return {"$handle": value.id, "type": value.type_name}
-    if isinstance(value, Ref):
-        return {"$ref": value.index}
     if isinstance(value, list):
         return [_to_json_tree(item, buffers, depth + 1) for item in value]
     if isinstance(value, tuple):
         return {"$tuple": [_to_json_tree(item, buffers, depth + 1) for item in value]}
     if isinstance(value, dict):
-        return {
-            "$dict": [
-                [_to_json_tree(k, buffers, depth + 1), _to_json_tree(v, buffers, depth + 1)]
-                for k, v in value.items()
-            ]
-        }
+        return _dict_to_json(dict(value), buffers, depth)
     if value is Ellipsis:
         return {"$ellipsis": True}
     if isinstance(value, slice):
@@ -161,12 +187,15 @@ class _Decoder:
     def value(self, tree: Any, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise ProtocolError(f"data nested deeper than {MAX_DEPTH} levels")
-        if tree is None or isinstance(tree, (bool, int, float, str)):
+        kind = type(tree)  # json.loads makes only these types
+        if kind is str or kind is int or kind is float or kind is bool or tree is None:
             return tree
-        if isinstance(tree, list):
+        if kind is list:
             return [self.value(item, depth + 1) for item in tree]
-        if isinstance(tree, dict) and len(tree) >= 1:
-            return self._tagged(tree, depth)
+        if kind is dict:
+            if any(key.startswith("$") for key in tree):
+                return self._tagged(tree, depth)
+            return {key: self.value(item, depth + 1) for key, item in tree.items()}
         raise ProtocolError(f"unexpected JSON value {tree!r:.80}")
 
     def _tagged(self, tree: dict, depth: int) -> Any:
