@@ -71,12 +71,14 @@ class GradingPlugin:
     # -- results ----------------------------------------------------------
 
     @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
-    def brief_failure_report(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    def pytest_brief_failure_report(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """Report a failure without pytest's formatted traceback, which grading never shows.
 
         pytest would parse the source of every frame to format it. The verdict
         comes from ``call.excinfo`` alone, so skipping that saves time on every
         failed test. Skips, expected failures and passes get pytest's own report.
+        The name starts with ``pytest_`` because pytest ignores other method
+        names, ``specname`` notwithstanding.
         """
         excinfo = call.excinfo
         if excinfo is None or excinfo.errisinstance((pytest.skip.Exception, pytest.xfail.Exception)):
