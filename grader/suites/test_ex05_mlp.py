@@ -19,7 +19,7 @@ from grader.testkit import (
     graded,
 )
 from grader.testkit.diagnosis import Context
-from grader.testkit.gradient_sets import check_gradients
+from grader.testkit.gradients import check_gradients
 
 #: Smallest distance of any hidden pre-activation from ReLU's kink at 0. Central
 #: differences move a pre-activation by about 1e-6, so a margin this size keeps

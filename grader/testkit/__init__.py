@@ -21,7 +21,7 @@ from .checks import (
     unpack,
 )
 from .diagnosis import Context
-from .gradients import Numeric, Target, check_gradient, numeric_gradient
+from .gradients import Numeric, Target, check_gradient, check_gradients, numeric_gradient, numeric_gradients
 from .layer_checks import (
     check_forward,
     check_grads_overwritten,
@@ -51,6 +51,7 @@ __all__ = [
     "Target",
     "check_forward",
     "check_gradient",
+    "check_gradients",
     "check_grads_overwritten",
     "check_inputs_unchanged",
     "check_param_shapes",
@@ -67,6 +68,7 @@ __all__ = [
     "fail",
     "graded",
     "numeric_gradient",
+    "numeric_gradients",
     "run_pass",
     "to_array",
     "to_float",

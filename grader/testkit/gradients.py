@@ -11,6 +11,7 @@ random directions instead: ``dL/dv . u`` for a few random unit vectors ``u``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -78,16 +79,42 @@ class Numeric:
 def numeric_gradient(side, case: LayerCase, target: Target, *, rng: np.random.Generator,
                      max_entries: int = 96, directions: int = 6) -> Numeric:
     """Estimate dL/d(target) on ``side`` by central differences of its forward."""
+    return numeric_gradients(side, case, [target], rng=rng, max_entries=max_entries, directions=directions)[0]
+
+
+def numeric_gradients(side, case: LayerCase, targets: Sequence[Target], *, rng: np.random.Generator,
+                      max_entries: int = 96, directions: int = 6) -> list[Numeric]:
+    """Estimate dL/d(target) for every target by central differences, in one request.
+
+    A target is probed entry by entry up to ``max_entries`` entries, else along
+    ``directions`` random unit vectors. A parameter is written back to its
+    value after its probes, so the next target is probed at the same point.
+    """
+    steps = Steps()
+    layer = case.build(steps)
+    plans = [_add_probes(steps, layer, case, target, rng, max_entries, directions) for target in targets]
+    results = side.run(steps)
+    checked = f"central differences of {case.call_text()}"
+    estimates = []
+    for base, chosen, outputs in plans:
+        losses = [loss_of(to_array(results[ref], f"the output of {case.call_text()}", checked), case.dout)
+                  for ref in outputs]
+        pairs = np.array(losses).reshape(-1, 2)
+        values = (pairs[:, 0] - pairs[:, 1]) / (2 * STEP)
+        estimates.append(Numeric(values.reshape(base.shape)) if chosen is None else Numeric(values, chosen))
+    return estimates
+
+
+def _add_probes(steps: Steps, layer, case: LayerCase, target: Target, rng: np.random.Generator,
+                max_entries: int, directions: int):
+    """Add the forward calls at ``target`` plus and minus STEP along each probe direction."""
     base = target.value(case).astype(np.float64)
     if base.size <= max_entries:
-        probes = np.eye(base.size).reshape((base.size,) + base.shape)
-        chosen = None
+        probes, chosen = np.eye(base.size).reshape((base.size,) + base.shape), None
     else:
         probes = rng.normal(size=(directions,) + base.shape)
         probes /= np.linalg.norm(probes.reshape(directions, -1), axis=1).reshape((-1,) + (1,) * base.ndim)
         chosen = probes
-    steps = Steps()
-    layer = case.build(steps)
     if target.kind == "param":
         owner = steps.get(layer, "params", reply=False)
         array = steps.getitem(owner, target.key, f"{case.cls}.params[{target.key!r}]", reply=False)
@@ -101,17 +128,9 @@ def numeric_gradient(side, case: LayerCase, target: Target, *, rng: np.random.Ge
             else:
                 steps.setitem(array, Ellipsis, value, f"writing {case.cls}.params[{target.key!r}]")
             outputs.append(steps.call(layer, "forward", *args, **dict(case.forward_kwargs)))
-    results = side.run(steps)
-    checked = f"central differences of {case.call_text()}"
-    losses = []
-    for ref in outputs:
-        out = to_array(results[ref], f"the output of {case.call_text()}", checked)
-        losses.append(loss_of(out, case.dout))
-    losses = np.array(losses).reshape(-1, 2)
-    estimates = (losses[:, 0] - losses[:, 1]) / (2 * STEP)
-    if chosen is None:
-        return Numeric(estimates.reshape(base.shape))
-    return Numeric(estimates, chosen)
+    if target.kind == "param":
+        steps.setitem(array, Ellipsis, base, f"writing {case.cls}.params[{target.key!r}]")
+    return base, chosen, outputs
 
 
 def analytic_gradient(run, case: LayerCase, target: Target, checked: str):
@@ -145,30 +164,49 @@ def check_gradient(candidate: CandidateSide, reference: ReferenceSide, case: Lay
                    max_entries: int = 96, rtol: float | None = None) -> None:
     """Check one gradient of a layer: against the reference, then against central
     differences of the candidate's own forward."""
-    name = target.name(case)
-    checked = f"{name} from {case.call_text('backward')} against the reference gradient"
-    got_pass, want_pass = run_pair(candidate, reference, case)
-    want = analytic_gradient(want_pass, case, target, checked)
-    got = analytic_gradient(got_pass, case, target, checked)
-    context = Context(name=name, batch_sizes=case.batch_sizes, regions=regions or {})
-    try:
-        expect_close(got, want, what=name, checked=checked, context=context,
-                     **({"rtol": rtol} if rtol else {}))
-    except CheckFailed as failure:
-        numeric = _numeric_note(candidate, case, target, got, rng, max_entries)
-        raise CheckFailed(_with_detail(failure.mismatch, numeric)) from None
-    numeric = numeric_gradient(candidate, case, target, rng=rng, max_entries=max_entries)
-    received = numeric.project(np.asarray(got, dtype=np.float64))
-    if _numeric_disagrees(received, numeric.values):
-        error = float(np.max(np.abs(received - numeric.values)))
-        fail(
-            f"{name} against central differences of your own {case.call_text()}",
-            "your analytic gradient to match the numerical gradient of your forward",
-            f"they differ by up to {error:.3g}",
-            "your gradient matches the reference, so backward is right for the correct forward",
-            diagnosis=_forward_diagnosis(candidate, reference, case),
-            kind="forward",
-        )
+    check_gradients(candidate, reference, case, [target], rng=rng, regions=regions,
+                    max_entries=max_entries, rtol=rtol)
+
+
+def check_gradients(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase,
+                    targets: Sequence[Target], *, rng: np.random.Generator,
+                    regions: Mapping[str, np.ndarray] | None = None, max_entries: int = 96,
+                    rtol: float | None = None) -> None:
+    """Check each gradient in ``targets``, in order, against the reference, then all of
+    them against central differences of the candidate's own forward.
+
+    One pass per side and one request of central differences serve every
+    target, which matters for layers with many parameters (an MLP, an LSTM).
+    """
+    got, want = run_pair(candidate, reference, case)
+    received = []
+    for target in targets:
+        name = target.name(case)
+        checked = f"{name} from {case.call_text('backward')} against the reference gradient"
+        expected = analytic_gradient(want, case, target, checked)
+        value = analytic_gradient(got, case, target, checked)
+        context = Context(name=name, batch_sizes=case.batch_sizes, regions=regions or {})
+        try:
+            expect_close(value, expected, what=name, checked=checked, context=context,
+                         **({"rtol": rtol} if rtol else {}))
+        except CheckFailed as failure:
+            note = _numeric_note(candidate, case, target, value, rng, max_entries)
+            raise CheckFailed(_with_detail(failure.mismatch, note)) from None
+        received.append(np.asarray(value, dtype=np.float64))
+
+    estimates = numeric_gradients(candidate, case, targets, rng=rng, max_entries=max_entries)
+    for target, value, numeric in zip(targets, received, estimates):
+        projected = numeric.project(value)
+        if _numeric_disagrees(projected, numeric.values):
+            error = float(np.max(np.abs(projected - numeric.values)))
+            fail(
+                f"{target.name(case)} against central differences of your own {case.call_text()}",
+                "your analytic gradient to match the numerical gradient of your forward",
+                f"they differ by up to {error:.3g}",
+                "your gradient matches the reference, so backward is right for the correct forward",
+                diagnosis=_forward_diagnosis(candidate, reference, case),
+                kind="forward",
+            )
 
 
 def _forward_diagnosis(candidate, reference, case: LayerCase) -> str:
