@@ -24,7 +24,7 @@ import click
 
 from . import __version__
 from .catalog import Exercise, available, choices_text
-from .cli_types import ExerciseType, MemorySize
+from .cli_types import ExerciseType, memory_option, seed_option, timeout_option
 from .sandbox import folder_sandbox
 from .worker.process import Limits, WorkerStartError
 
@@ -61,12 +61,9 @@ def main() -> None:
 @click.option("--submission", type=click.Path(path_type=Path, dir_okay=True),
               help="Grade this .py file instead of the workspace's module.")
 @click.option("--reference", is_flag=True, help="Grade Forge's reference solution (a check of the setup).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
-              help="Seed of the random inputs; a run with the same seed repeats exactly (default: fresh).")
-@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0, show_default=True,
-              help="Seconds one call into your code may take.")
-@click.option("--memory", type=MemorySize(), default="2GiB", show_default=True,
-              help="Address space the worker running your code may use.")
+@seed_option()
+@timeout_option()
+@memory_option()
 @click.option("-k", "select", metavar="EXPR", help="Grade only the tests matching this pytest -k expression.")
 @click.option("--sandbox/--no-sandbox", default=False, show_default=True,
               help="Run your code in a bubblewrap sandbox that sees only its own folder (Linux).")

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .catalog import Exercise
-from .cli_types import ExerciseType, MemorySize
+from .cli_types import ExerciseType, memory_option, seed_option, timeout_option
 
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 3, 130
 DEFAULT_SUBMISSION_TIMEOUT = 300.0
@@ -83,15 +83,12 @@ def unique(exercises: tuple[Exercise, ...]) -> list[Exercise]:
               help="Folder for batch.json and the results log; running the command again resumes from it.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=os.cpu_count() or 1, show_default="cores",
               help="Submissions graded at once, each by its own process.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
-              help="Seed of every submission's inputs (default: the output folder's, else fresh).")
-@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0, show_default=True,
-              help="Seconds one call into a submission may take.")
+@seed_option("Seed of every submission's inputs (default: the output folder's, else fresh).")
+@timeout_option("Seconds one call into a submission may take.")
 @click.option("--submission-timeout", type=click.FloatRange(0, 86400, min_open=True),
               default=DEFAULT_SUBMISSION_TIMEOUT, show_default=True,
               help="Seconds grading one exercise of one submission may take in all.")
-@click.option("--memory", type=MemorySize(), default="2GiB", show_default=True,
-              help="Address space of each worker running a submission.")
+@memory_option("Address space of each worker running a submission.")
 @click.option("-k", "select", metavar="EXPR", help="Grade only the tests matching this pytest -k expression.")
 @click.option("--sandbox/--no-sandbox", default=True, show_default=True,
               help="Run each submission in a bubblewrap sandbox (Linux); without one, a warning is printed.")
@@ -176,15 +173,12 @@ def export_group() -> None:
               help="Exercise the autograder grades; repeat it for several.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The autograder archive to write, e.g. autograder.zip.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
-              help="Seed of every student's inputs (default: drawn now, then fixed in the archive).")
-@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0, show_default=True,
-              help="Seconds one call into a submission may take.")
+@seed_option("Seed of every student's inputs (default: drawn now, then fixed in the archive).")
+@timeout_option("Seconds one call into a submission may take.")
 @click.option("--submission-timeout", type=click.FloatRange(0, 86400, min_open=True),
               default=DEFAULT_SUBMISSION_TIMEOUT, show_default=True,
               help="Seconds grading one exercise of a submission may take in all.")
-@click.option("--memory", type=MemorySize(), default="2GiB", show_default=True,
-              help="Address space of the worker running a submission.")
+@memory_option("Address space of the worker running a submission.")
 def export_gradescope_command(exercises: tuple[Exercise, ...], output: Path, seed: int | None, timeout: float,
                               submission_timeout: float, memory: int) -> None:
     """Write a Gradescope autograder (.zip) that grades with Forge's hidden suites."""
@@ -208,8 +202,7 @@ def export_gradescope_command(exercises: tuple[Exercise, ...], output: Path, see
               help="Exercise the workflow grades; repeat it for several.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The workflow file to write, e.g. .github/workflows/classroom.yml.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
-              help="Seed of every student's inputs (default: drawn now, then fixed in the workflow).")
+@seed_option("Seed of every student's inputs (default: drawn now, then fixed in the workflow).")
 @click.option("--install", "install", default="${{ secrets.FORGE_WHEEL_URL }}", show_default=True,
               help="What pip installs Forge from in the workflow: a wheel's URL, or an expression for one.")
 def export_classroom_command(exercises: tuple[Exercise, ...], output: Path, seed: int | None,

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .catalog import Exercise, available
-from .cli_types import ExerciseType, MemorySize
+from .cli_types import ExerciseType, memory_option, seed_option, timeout_option
 from .worker.process import Limits
 
 workspace_option = click.option(
@@ -34,11 +34,9 @@ def open_store(root: Path):
 @click.argument("exercise", type=ExerciseType())
 @workspace_option
 @click.option("--reset", is_flag=True, help="Start this exercise's hints over from the first level.")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the random inputs (default: fresh).")
-@click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0, show_default=True,
-              help="Seconds one call into your code may take.")
-@click.option("--memory", type=MemorySize(), default="2GiB", show_default=True,
-              help="Address space the worker running your code may use.")
+@seed_option("Seed of the random inputs (default: fresh).")
+@timeout_option()
+@memory_option()
 def hint_command(exercise: Exercise, workspace: Path | None, reset: bool, seed: int | None,
                  timeout: float, memory: int) -> None:
     """Grade EXERCISE and show the next hint for each failed test.
@@ -166,7 +164,7 @@ def notebook_command(exercise: str, output: Path, force: bool) -> None:
               help="How many exercises to pick when --exercises is not given.")
 @click.option("--hints", is_flag=True, help="Show hints in the final reports (off by default, as in an interview).")
 @workspace_option
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1), help="Seed of the random inputs (default: fresh).")
+@seed_option("Seed of the random inputs (default: fresh).")
 def interview_command(minutes: float, chosen: tuple[Exercise, ...], count: int, hints: bool,
                       workspace: Path | None, seed: int | None) -> None:
     """Run a timed mock interview on exercises you have not mastered yet."""

@@ -45,3 +45,22 @@ class MemorySize(click.ParamType):
             self.fail(f"{value!r} is too small: the worker needs at least 256MiB (numpy alone takes about 150MiB)",
                       param, ctx)
         return size
+
+
+SEED_RANGE = click.IntRange(0, 2**63 - 1)
+
+
+def seed_option(help: str = "Seed of the random inputs; a run with the same seed repeats exactly (default: fresh)."):
+    """The ``--seed`` option, an integer from 0 to 2**63 - 1."""
+    return click.option("--seed", type=SEED_RANGE, help=help)
+
+
+def timeout_option(help: str = "Seconds one call into your code may take."):
+    """The ``--timeout`` option: seconds per call into submitted code, 10 by default."""
+    return click.option("--timeout", type=click.FloatRange(0, 3600, min_open=True), default=10.0,
+                        show_default=True, help=help)
+
+
+def memory_option(help: str = "Address space the worker running your code may use."):
+    """The ``--memory`` option: the worker's address space, 2GiB by default."""
+    return click.option("--memory", type=MemorySize(), default="2GiB", show_default=True, help=help)
