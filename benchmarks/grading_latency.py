@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def forge_command(exercise: str, source: str) -> list[str]:
-    """The command grading ``exercise``'s reference (source "reference") or its stub ("stub")."""
+    """Return the command grading ``exercise``'s reference (source "reference") or its stub ("stub")."""
     executable = shutil.which("forge-grade")
     prefix = [executable] if executable else [sys.executable, "-m", "grader"]
     chosen = ["--reference"] if source == "reference" else ["--workspace", str(ROOT)]

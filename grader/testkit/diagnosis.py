@@ -48,10 +48,10 @@ class Finding:
 
 @dataclass(frozen=True)
 class Context:
-    """What the suite knows about the array being compared."""
+    """Facts the suite has about the array being compared."""
 
     name: str = "the result"
-    """How the array is called in messages, e.g. ``dW``."""
+    """The array's name in messages, e.g. ``dW``."""
     batch_sizes: tuple[int, ...] = ()
     """Sizes N for which a factor of N or 1/N would mean a missing or extra mean
     (the batch, and for inputs with several leading axes, their products)."""

@@ -109,7 +109,7 @@ def run_function_pair(candidate: CandidateSide, reference: ReferenceSide, case: 
 
 
 def function_steps(case: FunctionCase, probe: int | None):
-    """The steps of one call, and of the perturbed calls for input ``probe``."""
+    """Build the steps of one call, and of the perturbed calls for input ``probe``."""
     steps = Steps()
     main = steps.function(case.name, *case.inputs)
     probes = [steps.function(case.name, *args) for args in probe_arguments(case, probe)] if probe is not None else []

@@ -31,7 +31,7 @@ NUMERIC_RTOL = 1e-5
 
 @dataclass(frozen=True)
 class Target:
-    """What a gradient is taken with respect to: an input of forward, or a parameter."""
+    """The input of forward, or the parameter, that a gradient is taken with respect to."""
 
     kind: str
     """``"input"`` or ``"param"``."""

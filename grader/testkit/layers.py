@@ -84,7 +84,7 @@ class Pass:
 
     out: Any
     dinputs: Any
-    """What ``backward`` returned."""
+    """The value ``backward`` returned."""
     grads: Any
     """The layer's ``grads`` after ``backward``; None when the case does not read state."""
     params: Any
@@ -151,5 +151,5 @@ def read_pass(results: Results, refs: dict, backward: bool) -> Pass:
 
 
 def loss_of(out: Any, dout: Any) -> float:
-    """The scalar whose gradient ``backward(dout)`` computes: ``sum(out * dout)``."""
+    """Return the scalar whose gradient ``backward(dout)`` computes: ``sum(out * dout)``."""
     return float(np.sum(np.asarray(out, dtype=np.float64) * np.asarray(dout, dtype=np.float64)))

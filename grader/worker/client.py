@@ -42,7 +42,7 @@ class SourceFrame:
 
 @dataclass(frozen=True)
 class Fault:
-    """What went wrong in the submission, as far as the grader can tell."""
+    """A failure of the submission's code, as far as the grader can tell."""
 
     kind: str
     """One of: exception, not-implemented, missing, exit, memory, conversion,
@@ -195,7 +195,7 @@ class WorkerClient:
         return replies
 
     def _discard_outstanding(self) -> None:
-        """Read and drop the replies of a request nobody collected (its test already failed)."""
+        """Read and drop the replies of a request that no test collected (its test already failed)."""
         try:
             self.collect()
         except SubmissionFault:

@@ -126,8 +126,8 @@ class ReplyBatch:
     Replies go out together at the end of a request. While a request runs, a
     watcher thread also sends the replies gathered so far once
     ``FLUSH_SECONDS`` have passed, with the index of the step now running.
-    The grader thus sees progress during long requests, and when a call
-    hangs it knows which one.
+    The grader thus gets progress during long requests, and when a call
+    hangs it can name that call.
     """
 
     FLUSH_SECONDS = 0.05

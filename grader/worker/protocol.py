@@ -42,7 +42,7 @@ _HEADER_LENGTH = struct.Struct(">I")
 
 
 class ProtocolError(Exception):
-    """A frame that is malformed, too large, or holds a value of no plain type."""
+    """A frame that is malformed, too large, or carries a value of no plain type."""
 
 
 @dataclass(frozen=True)
