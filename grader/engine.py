@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from .catalog import FORGE_DIRS, SUITES_DIR, Exercise
+from .catalog import SUITES_DIR, Exercise
 from .feedback import format_load_error
 from .plugin import GradingPlugin
 from .records import Report, TestResult
@@ -56,7 +56,7 @@ def grade(request: GradeRequest, worker: WorkerProcess | None = None, *,
     given, receives each test's result as soon as the test ends.
     """
     exercise = request.exercise
-    client = WorkerClient(request.source, exercise.module, request.limits, FORGE_DIRS, request.launcher,
+    client = WorkerClient(request.source, exercise.module, request.limits, request.launcher,
                           process=worker)
     with client:
         client.start()  # the worker imports numpy while pytest starts here

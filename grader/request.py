@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import FORGE_DIRS, Exercise
+from .catalog import Exercise
 from .worker.process import Launcher, Limits, WorkerProcess
 
 
@@ -35,7 +35,6 @@ def new_seed() -> int:
 
 def start_worker(request: GradeRequest) -> WorkerProcess:
     """Start the worker for ``request`` ahead of :func:`grade` (which then adopts it)."""
-    return WorkerProcess.spawn(request.limits, cwd=request.source.parent,
-                               blocked_dirs=[str(d) for d in FORGE_DIRS], launcher=request.launcher)
+    return WorkerProcess.spawn(request.limits, cwd=request.source.parent, launcher=request.launcher)
 
 

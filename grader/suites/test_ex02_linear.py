@@ -1,6 +1,5 @@
 """Hidden suite of exercise 2: Linear."""
 
-import numpy as np
 import pytest
 
 from grader.testkit import (

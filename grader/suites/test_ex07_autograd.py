@@ -25,7 +25,7 @@ from grader.testkit import (
     graded,
     to_float,
 )
-from grader.testkit.checks import RTOL, describe_value, format_number
+from grader.testkit.checks import RTOL, format_number
 from grader.testkit.graphs import (
     EVALUATE,
     Graph,

@@ -13,7 +13,6 @@ from grader.testkit import (
     check_inputs_unchanged,
     check_param_shapes,
     check_shapes,
-    expect_close,
     expect_keys,
     expect_shape,
     fail,

@@ -13,9 +13,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from .process import GIB, Launcher, Limits, WorkerProcess, WorkerStartError, describe_exit
+from .process import Launcher, Limits, WorkerProcess, WorkerStartError, describe_exit
 from .protocol import (
     ChannelClosed,
     ChannelTimeout,
@@ -79,7 +79,6 @@ class WorkerClient:
         path: Path,
         module_name: str,
         limits: Limits = Limits(),
-        blocked_dirs: Sequence[Path] = (),
         launcher: Launcher | None = None,
         process: WorkerProcess | None = None,
     ):
@@ -87,7 +86,6 @@ class WorkerClient:
         self.path = Path(path)
         self.module_name = module_name
         self.limits = limits
-        self.blocked_dirs = [str(d) for d in blocked_dirs]
         self.launcher = launcher
         self.generation = 1 if process is not None else 0
         self.names: list[str] | None = None
@@ -104,7 +102,7 @@ class WorkerClient:
         """Spawn the worker without waiting for it, so it imports numpy meanwhile."""
         if self._worker is not None:
             return
-        self._worker = WorkerProcess.spawn(self.limits, cwd=self.path.parent, blocked_dirs=self.blocked_dirs,
+        self._worker = WorkerProcess.spawn(self.limits, cwd=self.path.parent,
                                            launcher=self.launcher, output=self._output)
         self.generation += 1
         self._ready = False

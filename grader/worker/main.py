@@ -1,9 +1,9 @@
 """Entry point of a worker process: load a submission and run steps on it.
 
-Started by the grader as ``python main.py READ_FD WRITE_FD MEMORY_BYTES
-BLOCKED_DIRS``. The script runs with this folder as ``sys.path[0]``, imports
-only numpy and the two sibling modules, then takes that folder off
-``sys.path`` before any submission code runs.
+Started by the grader as ``python main.py READ_FD WRITE_FD MEMORY_BYTES``.
+The script runs with this folder as ``sys.path[0]``, imports only numpy and
+its sibling modules, then takes that folder off ``sys.path`` before any
+submission code runs.
 
 Every reply is plain data (see ``protocol``). The worker trusts nothing and
 is trusted with nothing: the grader checks every number it sends.
@@ -31,22 +31,30 @@ FORGE_PACKAGES = ("grader", "solutions", "exercises")
 
 
 class ForgeImportBlocker(importlib.abc.MetaPathFinder):
-    """Reject imports of Forge's own packages, whose solutions a submission must not use."""
+    """Reject imports of Forge's own packages, whose solutions a submission must not use.
 
-    def __init__(self, blocked_dirs: list[str]):
-        self.blocked_dirs = [os.path.realpath(d) for d in blocked_dirs if d]
+    The names are rejected wherever they would be found (a checkout, an
+    editable install, site-packages), except in the submission's own folder,
+    whose files it may import whatever their names.
+    """
+
+    def __init__(self) -> None:
+        self.allowed_dir: str | None = None
 
     def find_spec(self, name, path=None, target=None):
         if name.partition(".")[0] not in FORGE_PACKAGES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         origin = os.path.realpath(spec.origin) if spec and spec.origin else ""
-        if any(origin.startswith(d + os.sep) or origin == d for d in self.blocked_dirs):
-            raise ImportError(
-                f"a submission may import numpy, the standard library and files in "
-                f"its own folder; {name!r} is part of Forge itself"
-            )
-        return None
+        if self.allowed_dir and origin.startswith(self.allowed_dir + os.sep):
+            return None
+        raise ImportError(
+            f"a submission may import numpy, the standard library and files in "
+            f"its own folder; {name!r} is part of Forge itself"
+        )
+
+
+BLOCKER = ForgeImportBlocker()
 
 
 def apply_limits(memory_bytes: int) -> None:
@@ -70,6 +78,7 @@ def load_submission(path: str, module_name: str):
     """Import the submission (a .py file or a notebook) as ``module_name``, its folder on sys.path."""
     folder = os.path.dirname(os.path.abspath(path))
     sys.path.insert(0, folder)
+    BLOCKER.allowed_dir = os.path.realpath(folder)
     if path.endswith(".ipynb"):
         module = types.ModuleType(module_name)
         module.__file__ = path
@@ -245,10 +254,9 @@ class Worker:
 
 def main(argv: list[str]) -> int:
     read_fd, write_fd, memory_bytes = int(argv[1]), int(argv[2]), int(argv[3])
-    blocked_dirs = argv[4].split(os.pathsep) if len(argv) > 4 and argv[4] else []
     worker_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != worker_dir]
-    sys.meta_path.insert(0, ForgeImportBlocker(blocked_dirs))
+    sys.meta_path.insert(0, BLOCKER)
     np.seterr(all="warn", under="ignore")
     apply_limits(memory_bytes)
     Worker(read_fd, write_fd).serve()

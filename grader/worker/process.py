@@ -58,14 +58,14 @@ class WorkerProcess:
         self.output = output
 
     @classmethod
-    def spawn(cls, limits: Limits, *, cwd: Path, blocked_dirs: Sequence[str] = (),
+    def spawn(cls, limits: Limits, *, cwd: Path,
               launcher: Launcher | None = None, output: IO[bytes] | None = None) -> "WorkerProcess":
         """Start a worker without waiting for it to be ready."""
         output = output if output is not None else tempfile.TemporaryFile()
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         command = [sys.executable, str(WORKER_SCRIPT), str(request_read), str(reply_write),
-                   str(limits.memory), os.pathsep.join(blocked_dirs)]
+                   str(limits.memory)]
         if launcher is not None:
             command = launcher(command)
         try:
