@@ -90,14 +90,15 @@ def grade_command(exercise: Exercise, workspace: Path | None, submission: Path |
         request = GradeRequest(exercise, source.path, seed, Limits(timeout=timeout, memory=memory),
                                launcher=launcher, select=select)
         report = run_grading(request, source)
+    if select and not report.tests:
+        raise click.UsageError(f"no test of {exercise.id} matches -k {select!r}; `forge-grade list` "
+                               "shows the exercises, and a full run shows every test's name")
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         from .render import render_report
 
-        click.echo(render_report(report, rerun_command(exercise, workspace, submission, reference)))
-    if select and not report.tests:
-        raise click.UsageError(f"no test of {exercise.id} matches -k {select!r}")
+        click.echo(render_report(report, f"{rerun_command(click.get_current_context())} --seed {report.seed}"))
     sys.exit(EXIT_FULL_MARKS if report.full_marks else EXIT_NOT_FULL)
 
 
@@ -105,8 +106,12 @@ def run_grading(request, source, **options):
     """Grade through :func:`grading.grade_source`, turning failures of Forge into exit code 3."""
     from .grading import grade_source
 
+    from .engine import InvalidSelection
+
     try:
         graded = grade_source(request, source, **options)
+    except InvalidSelection as error:
+        raise click.UsageError(str(error)) from None
     except WorkerStartError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_INTERNAL)
@@ -141,15 +146,26 @@ def internal_error(error: Exception) -> None:
     sys.exit(EXIT_INTERNAL)
 
 
-def rerun_command(exercise: Exercise, workspace: Path | None, submission: Path | None, reference: bool) -> str:
-    """The command that grades the same source again, for the report's last line."""
-    parts = ["forge-grade", exercise.id]
-    if workspace is not None:
-        parts += ["--workspace", str(workspace)]
-    if submission is not None:
-        parts += ["--submission", str(submission)]
-    if reference:
-        parts.append("--reference")
+def rerun_command(ctx: click.Context) -> str:
+    """The command that grades the same source the same way, for the report's last line.
+
+    It repeats every option given a value other than its default, except
+    ``--seed`` (the report adds the run's seed) and output options.
+    """
+    parts = ["forge-grade", ctx.params["exercise"].id]
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name in ("seed", "as_json"):
+            continue
+        value = ctx.params.get(param.name)
+        if value is None or value is False:
+            continue
+        raw = param.default
+        if isinstance(raw, (str, int, float)) and value == param.type_cast_value(ctx, raw):
+            continue
+        if param.is_flag:
+            parts.append(param.opts[0] if value else param.secondary_opts[0])
+        else:
+            parts += [param.opts[0], str(value)]
     return shlex.join(parts)
 
 

@@ -112,8 +112,9 @@ def status_json(exercise: Exercise, row) -> dict:
 def init_command(directory: Path, notebooks: bool) -> None:
     """Set up DIRECTORY as a fresh workspace with every exercise's stub.
 
-    An earlier attempt in DIRECTORY is kept: its exercises/ folder moves to
-    .forge/attempts/<date-time>/ before the fresh stubs are written.
+    An earlier attempt in DIRECTORY is kept: its exercises/ folder and its
+    progress record move to .forge/attempts/<date-time>/ before the fresh
+    stubs are written.
     """
     from .workspace_init import WorkspaceError, init_workspace
 
@@ -202,6 +203,7 @@ def interview_command(minutes: float, chosen: tuple[Exercise, ...], count: int, 
     if hints:
         for result in results:
             if not result.report.full_marks:
-                click.echo("\n" + render_report(result.report, f"forge-grade {result.exercise.id}"))
+                click.echo("\n" + render_report(result.report, f"forge-grade {result.exercise.id} --seed {result.report.seed}"))
     with open_store(root) as store:
         store.record_interview(started, minutes, time.time(), [result.to_json() for result in results])
+    sys.exit(0 if all(result.report.full_marks for result in results) else 1)

@@ -47,7 +47,13 @@ class MemorySize(click.ParamType):
         return size
 
 
-SEED_RANGE = click.IntRange(0, 2**63 - 1)
+class WholeNumberRange(click.IntRange):
+    """An integer range whose error for a non-number says "is not a valid integer"."""
+
+    name = "integer"
+
+
+SEED_RANGE = WholeNumberRange(0, 2**63 - 1)
 
 
 def seed_option(help: str = "Seed of the random inputs; a run with the same seed repeats exactly (default: fresh)."):

@@ -47,6 +47,10 @@ class SuiteFailure(RuntimeError):
     """pytest could not run a suite at all (a bug in Forge, not in a submission)."""
 
 
+class InvalidSelection(ValueError):
+    """The ``-k`` expression is not one pytest can read."""
+
+
 def grade(request: GradeRequest, worker: WorkerProcess | None = None, *,
           on_result: Callable[[TestResult], None] | None = None) -> Report:
     """Grade ``request.source`` against the exercise's hidden suite.
@@ -96,6 +100,11 @@ def run_suite(exercise: Exercise, plugin: GradingPlugin, *, select: str | None =
         args.append("--collect-only")
     with isolated_pytest_environment():
         code = pytest.main(args, plugins=[plugin])
+    if code == pytest.ExitCode.USAGE_ERROR and select:
+        raise InvalidSelection(
+            f"-k {select!r} is not a valid pytest -k expression; write test names joined by "
+            "and, or, not and parentheses, e.g. -k 'backward and not batch'"
+        )
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         raise SuiteFailure(f"pytest could not run the suite {exercise.suite.name} (exit code {int(code)})")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from .records import ERROR, FAILED
-from .testkit.checks import CheckFailed, Mismatch
+from .testkit.checks import CheckFailed, Mismatch, ValuesWrong
 from .testkit.sides import CandidateError, ReferenceFailure
 from .worker.client import Fault
 
@@ -24,6 +24,10 @@ class ModuleNotLoaded(Exception):
 
 def explain(error: BaseException) -> tuple[str, str, str | None]:
     """Return the status, message and kind of mistake for an exception raised by a test."""
+    if isinstance(error, ValuesWrong):
+        head = (f"not reached ({error.purpose}): this test counts only once the values are right, "
+                "and they are not:")
+        return FAILED, head + "\n" + format_mismatch(error.mismatch), error.mismatch.kind
     if isinstance(error, CheckFailed):
         return FAILED, format_mismatch(error.mismatch), error.mismatch.kind
     return (*_explain_error(error), None)
@@ -40,6 +44,14 @@ def _explain_error(error: BaseException) -> tuple[str, str]:
         f"internal error in the grader, not in your code: {type(error).__name__}: {error}. "
         "Please report it with the seed of this run."
     )
+
+
+def precondition_hint(error: BaseException) -> str | None:
+    """The hint for a test that stopped at wrong values before its own subject."""
+    if isinstance(error, ValuesWrong):
+        return (f"Make the values right first (the forward and backward tests show where); "
+                f"this test then checks: {error.purpose}.")
+    return None
 
 
 def format_mismatch(mismatch: Mismatch) -> str:

@@ -124,7 +124,8 @@ def _finish(exercise: Exercise, interview: Interview, clock, grade, *, in_time: 
 
 
 def _instructions(interview: Interview) -> str:
-    lines = [f"Mock interview: {len(interview.exercises)} exercise(s), {interview.minutes:g} minutes.", ""]
+    count = len(interview.exercises)
+    lines = [f"Mock interview: {plural(count, 'exercise')}, {plural(interview.minutes, 'minute')}.", ""]
     for exercise in interview.exercises:
         lines.append(f"  Exercise {exercise.number} ({exercise.alias}): implement "
                      f"{', '.join(exercise.names)} in exercises/{exercise.filename}")
@@ -135,6 +136,11 @@ def _instructions(interview: Interview) -> str:
         "Everything left is graded when the time runs out. The clock starts now.",
     ]
     return "\n".join(lines)
+
+
+def plural(count: float, noun: str) -> str:
+    """Format ``3 exercises``, ``1 minute``, ``1.5 minutes``."""
+    return f"{count:g} {noun}" + ("" if count == 1 else "s")
 
 
 def _clock_text(seconds: float) -> str:

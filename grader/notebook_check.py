@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+import click
+
 from .catalog import find
 from .cli_types import MemorySize
 from .grading import grade_source
@@ -32,18 +34,33 @@ def check(exercise: str, notebook: str | Path, *, seed: int | None = None, hints
     check_notebook(path)
     limits = Limits(timeout=timeout, memory=MemorySize().convert(memory, None, None))
     request = GradeRequest(chosen, path, new_seed() if seed is None else seed, limits)
-    graded = grade_source(request, Source(path, path.name, workspace=path.parent), mode="notebook", hints=hints)
+    graded = grade_source(request, Source(path, path.name, workspace=notebook_workspace(path)), mode="notebook",
+                          hints=hints)
     saved = datetime.datetime.fromtimestamp(path.stat().st_mtime).strftime("%H:%M:%S")
     note = f"Graded {path.name} as saved at {saved}."
     _show(graded.report, note, graded.warnings)
     return graded.report
 
 
+def notebook_workspace(path: Path) -> Path:
+    """The workspace a notebook's runs are recorded in.
+
+    Notebooks written into a workspace's ``notebooks/`` folder (by ``init
+    --notebooks`` or ``notebook`` run at its root) share the workspace's
+    record; a notebook elsewhere records in its own folder.
+    """
+    folder = path.parent
+    if folder.name == "notebooks" and (folder.parent / "exercises").is_dir():
+        return folder.parent
+    return folder
+
+
 def _show(report: Report, note: str, warnings: list[str]) -> None:
     try:
         from IPython.display import HTML, display
     except ImportError:
-        print(render_report(report, f"check({report.exercise!r}, ...)"))
+        rerun = f'check("{report.exercise}", "{Path(report.source).name}", seed={report.seed})'
+        print(click.unstyle(render_report(report, rerun)))
         print(note, *warnings, sep="\n")
         return
     display(HTML(render_html(report, note, warnings)))

@@ -7,13 +7,14 @@ renders the results.
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from typing import Callable
 
 import numpy as np
 import pytest
 
-from .feedback import ModuleNotLoaded, explain
+from .feedback import ModuleNotLoaded, explain, precondition_hint
 from .records import PASSED, TestResult
 from .testkit.marks import MARKER
 from .testkit.sides import CandidateSide, ReferenceSide
@@ -97,7 +98,7 @@ class GradingPlugin:
             return
         if report.when == "call" or (report.when == "setup" and report.failed):
             self._done.add(name)
-            result = self._verdict(item, call)
+            result = with_printed_output(self._verdict(item, call), self._printed_output())
             self.results.append(result)
             if self._on_result is not None:
                 self._on_result(result)
@@ -108,10 +109,35 @@ class GradingPlugin:
         if call.excinfo is None:
             return TestResult(name, points, points, PASSED, hints=hints)
         status, message, kind = explain(call.excinfo.value)
+        override = precondition_hint(call.excinfo.value)
+        if override is not None:
+            hints = (override,)
         fault = getattr(call.excinfo.value, "fault", None)
         fault_kind = fault.kind if isinstance(fault, Fault) else None
         return TestResult(name, 0.0, points, status, message, hints[0] if hints else "", hints, kind,
                           fault=fault_kind)
+
+
+    def _printed_output(self) -> str:
+        """What the submission printed during the test (and empty for the reference)."""
+        if self._candidate is None or self._load_fault is not None:
+            return ""
+        return self._candidate.client.take_output()
+
+
+#: Lines of a submission's printed output shown under a failed test.
+PRINTED_LINES = 10
+
+
+def with_printed_output(result: TestResult, printed: str) -> TestResult:
+    """Add what the submission printed to a failed test's message (debug prints help)."""
+    lines = printed.strip("\n").splitlines()
+    if result.status == PASSED or not lines:
+        return result
+    shown = lines[:PRINTED_LINES]
+    more = f"\n  | ... ({len(lines) - PRINTED_LINES} more lines)" if len(lines) > PRINTED_LINES else ""
+    text = "your code printed:\n" + "\n".join(f"  | {line[:200]}" for line in shown) + more
+    return dataclasses.replace(result, message=f"{result.message}\n{text}")
 
 
 def marker_of(item: pytest.Item) -> tuple[float, tuple[str, ...]]:

@@ -17,8 +17,11 @@ def points_text(value: float) -> str:
     return f"{value:g}"
 
 
-def render_report(report: Report, command: str) -> str:
-    """Return the whole report as text (with ANSI colours; click strips them when piped)."""
+def render_report(report: Report, rerun: str) -> str:
+    """Return the whole report as text (with ANSI colours; click strips them when piped).
+
+    ``rerun`` is the command that repeats the run, seed included.
+    """
     lines = [
         click.style(f"{report.exercise} ({report.alias})", bold=True)
         + f": grading {report.source}, seed {report.seed}",
@@ -39,7 +42,7 @@ def render_report(report: Report, command: str) -> str:
                 lines.extend(_failure_lines(test, previous))
                 previous = test
     lines.append("")
-    lines.append(_summary(report, command))
+    lines.append(_summary(report, rerun))
     return "\n".join(lines)
 
 
@@ -62,7 +65,7 @@ def _failure_lines(test: TestResult, previous: TestResult | None) -> list[str]:
     return lines
 
 
-def _summary(report: Report, command: str) -> str:
+def _summary(report: Report, rerun: str) -> str:
     percent = 100 * report.score / report.max_score if report.max_score else 0
     counts = {status: sum(t.status == status for t in report.tests) for status in STATUS_LABELS}
     colour = "green" if report.full_marks else "red" if report.score == 0 else "yellow"
@@ -70,7 +73,7 @@ def _summary(report: Report, command: str) -> str:
         f"Score: {points_text(report.score)}/{points_text(report.max_score)} ({percent:.0f}%)", fg=colour, bold=True
     )
     tally = f"{counts[PASSED]} passed, {counts[FAILED]} failed, {counts[ERROR]} errors"
-    return f"{score}  {tally}\nReproduce this run with: {command} --seed {report.seed}"
+    return f"{score}  {tally}\nReproduce this run with: {rerun}"
 
 
 def render_hints(report: Report) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .catalog import available
 from .notebooks.build import EXERCISES_DIR, write_notebook
-from .progress.store import FORGE_DIR
+from .progress.store import DATABASE, FORGE_DIR
 
 
 class WorkspaceError(Exception):
@@ -36,6 +36,9 @@ def init_workspace(directory: Path, *, notebooks: bool = False) -> InitResult:
             archived = directory / FORGE_DIR / "attempts" / datetime.datetime.now().strftime("%Y-%m-%dT%H-%M-%S")
             archived.mkdir(parents=True)
             shutil.move(str(target), str(archived / "exercises"))
+            progress = directory / FORGE_DIR / DATABASE
+            if progress.exists():  # the fresh start gets a fresh record; the old one stays with its attempt
+                shutil.move(str(progress), str(archived / DATABASE))
             old_notebooks = directory / "notebooks"
             if notebooks and old_notebooks.exists():
                 shutil.move(str(old_notebooks), str(archived / "notebooks"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,25 @@ from grader.worker.process import Limits
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 KIND_LINE = re.compile(r"^kind:\s*(\S+)\s*$", re.MULTILINE)
+
+
+def pristine_stub(exercise: Exercise, folder: Path) -> Path:
+    """Copy the exercise's stub, as shipped, into ``folder`` and return the copy.
+
+    A candidate may have solved the checkout's ``exercises/`` files, so the
+    committed version is preferred; a solved file with no committed stub
+    skips the test. Tests grade the copy, so nothing is recorded in the
+    checkout's own ``.forge/``.
+    """
+    relative = f"exercises/{exercise.filename}"
+    shown = subprocess.run(["git", "show", f"HEAD:{relative}"], cwd=ROOT, capture_output=True, text=True)
+    text = shown.stdout if shown.returncode == 0 else (ROOT / relative).read_text()
+    if "raise NotImplementedError" not in text:
+        pytest.skip(f"{relative} is solved in this checkout and no committed stub is available")
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / exercise.filename
+    copy.write_text(text)
+    return copy
 
 
 def grade_file(exercise: Exercise | str, path: Path, seed: int = 0, **limits) -> Report:

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from support import ROOT
+from grader.catalog import find
+from support import ROOT, pristine_stub
 
 MISBEHAVING = ROOT / "tests" / "misbehaving"
 REFERENCE = ROOT / "solutions" / "ex02_linear.py"
@@ -41,8 +42,9 @@ def test_json_schema():
     assert report["score"] == sum(t["score"] for t in report["tests"])
 
 
-def test_stub_exit_1_with_hints():
-    result, report = graded_json("linear", "--workspace", ROOT, "--seed", 1)
+def test_stub_exit_1_with_hints(tmp_path):
+    pristine_stub(find("linear"), tmp_path / "exercises")
+    result, report = graded_json("linear", "--workspace", tmp_path, "--seed", 1)
     assert result.exit_code == 1
     assert report["score"] == 0
     assert all(t["hint"] and "not implemented yet" in t["message"] for t in report["tests"])

@@ -13,7 +13,7 @@ from grader.interview import Interview, pick_exercises, run_interview
 from grader.notebooks.build import build_notebook, split_module
 from grader.progress.store import Run, summarise, workspace_store
 from grader.records import Report, TestResult
-from support import ROOT
+from support import ROOT, pristine_stub
 
 LINEAR = find("linear")
 
@@ -25,8 +25,7 @@ def forge(*args, input=None):
 @pytest.fixture
 def workspace(tmp_path):
     """A workspace holding exercise 2's stub."""
-    (tmp_path / "exercises").mkdir()
-    shutil.copy(ROOT / "exercises" / LINEAR.filename, tmp_path / "exercises")
+    pristine_stub(LINEAR, tmp_path / "exercises")
     return tmp_path
 
 
@@ -142,11 +141,15 @@ def test_init_writes_every_stub(tmp_path):
 def test_init_again_keeps_the_old_attempt(tmp_path):
     forge("init", tmp_path)
     solve(tmp_path)
+    forge("2", "--workspace", tmp_path, "--seed", 1)
     result = forge("init", tmp_path)
     assert "Kept your previous attempt" in result.output
     kept = list((tmp_path / ".forge" / "attempts").glob("*/exercises/ex02_linear.py"))
     assert len(kept) == 1 and "raise NotImplementedError" not in kept[0].read_text()
     assert "raise NotImplementedError" in (tmp_path / "exercises" / "ex02_linear.py").read_text()
+    assert len(list((tmp_path / ".forge" / "attempts").glob("*/progress.sqlite3"))) == 1
+    with workspace_store(tmp_path) as store:
+        assert store.runs() == []  # the fresh start has a fresh record
 
 
 def test_init_on_a_file_is_a_usage_error(tmp_path):
@@ -200,6 +203,14 @@ def test_generated_notebook_grades_from_the_command_line(tmp_path):
     assert report["score"] == report["max_score"]
 
 
+def test_notebook_in_a_workspace_records_there(tmp_path):
+    from grader.notebook_check import notebook_workspace
+
+    (tmp_path / "exercises").mkdir()
+    assert notebook_workspace(tmp_path / "notebooks" / "ex02_linear.ipynb") == tmp_path
+    assert notebook_workspace(tmp_path / "elsewhere" / "ex02_linear.ipynb") == tmp_path / "elsewhere"
+
+
 def test_one_line_check_inside_the_notebook(tmp_path, monkeypatch, capsys):
     import sys
 
@@ -210,7 +221,10 @@ def test_one_line_check_inside_the_notebook(tmp_path, monkeypatch, capsys):
     namespace = {}
     exec(notebook.cells[-1].source.replace("check(", "report = check("), namespace)
     assert namespace["report"].full_marks
-    assert "Score: 28/28" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Score: 28/28" in printed
+    assert 'check("exercise2", "ex02_linear.ipynb", seed=' in printed
+    assert "\x1b[" not in printed  # no colour codes outside a terminal
     with workspace_store(tmp_path) as store:
         assert store.runs("exercise2")[0].mode == "notebook"
 
@@ -296,7 +310,7 @@ def test_pick_skips_mastered_exercises():
 
 def test_interview_command_end_to_end(workspace):
     result = forge("interview", "-e", "2", "--minutes", "5", "--workspace", workspace, input="2\n")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # fewer than full marks, as when grading
     assert "Exercise  2 (linear): 0/28" in result.output
     assert "hint" not in result.output  # hints are off in an interview
     with workspace_store(workspace) as store:

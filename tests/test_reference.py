@@ -2,7 +2,7 @@
 
 import pytest
 
-from support import ROOT, exercise_params, failures, grade_file
+from support import ROOT, exercise_params, failures, grade_file, pristine_stub
 
 SEEDS = range(20)
 
@@ -16,8 +16,8 @@ def test_reference_full_marks_on_20_seeds(exercise):
 
 
 @pytest.mark.parametrize("exercise", exercise_params())
-def test_stub_scores_zero(exercise):
-    report = grade_file(exercise, ROOT / "exercises" / exercise.filename, seed=1)
+def test_stub_scores_zero(exercise, tmp_path):
+    report = grade_file(exercise, pristine_stub(exercise, tmp_path), seed=1)
     assert report.tests, "the suite collected no tests"
     assert report.score == 0, [t.name for t in report.tests if t.score]
     assert all(test.status == "error" for test in report.tests)

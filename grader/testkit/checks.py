@@ -47,6 +47,18 @@ class CheckFailed(AssertionError):
         self.mismatch = mismatch
 
 
+class ValuesWrong(CheckFailed):
+    """A test of another property (inputs unchanged, stability...) found wrong values first.
+
+    Such a test counts only with correct values, so that code returning zeros
+    earns nothing; the report says the property itself was not reached.
+    """
+
+    def __init__(self, mismatch: Mismatch, purpose: str):
+        super().__init__(mismatch)
+        self.purpose = purpose
+
+
 def fail(checked: str, expected: str, received: str, *details: str,
          diagnosis: Finding | str | None = None, kind: str | None = None):
     """Raise :class:`CheckFailed` with the given description.
@@ -110,7 +122,8 @@ def to_float(value: Any, what: str, checked: str) -> float:
         fail(checked, "a number", f"{what} is {describe_value(value)}")
     array = to_array(value, what, checked)
     if array.size != 1:
-        fail(checked, "a single number", f"{what} is an array of shape {shape_text(array.shape)}")
+        fail(checked, "a single number", f"{what} is an array of shape {shape_text(array.shape)}",
+             diagnosis=diagnose_shape(array.shape, (), what))
     return float(array.reshape(()))
 
 
@@ -141,21 +154,27 @@ def expect_shape(received: Any, shape: Sequence[int], *, what: str, checked: str
             checked,
             f"shape {shape_text(shape)}",
             f"shape {shape_text(array.shape)}",
-            diagnosis=diagnose_shape(array.shape, tuple(shape)),
+            diagnosis=diagnose_shape(array.shape, tuple(shape), what),
         )
     return array
 
 
-def diagnose_shape(received: tuple, expected: tuple) -> Finding | None:
+def diagnose_shape(received: tuple, expected: tuple, what: str = "") -> Finding | None:
     """Name the usual cause of a wrong shape, if one fits."""
     if len(received) == len(expected) >= 2 and received == expected[::-1]:
         return Finding("transposed", "the shape is transposed: check the order of the operands of the matrix product")
     if len(received) > len(expected) and received[len(received) - len(expected):] == expected:
         extra = shape_text(received[: len(received) - len(expected)])
-        return Finding("missing-sum", (
-            f"there are extra leading axes {extra}: the gradient of a parameter shared by every "
-            "example must be summed over the batch (and any other leading axes)"
-        ))
+        if what.startswith("grads["):
+            return Finding("missing-sum", (
+                f"there are extra leading axes {extra}: the gradient of a parameter shared by every "
+                "example must be summed over the batch (and any other leading axes)"
+            ))
+        if not expected:
+            return Finding("missing-sum", (
+                f"{what or 'the result'} should be a single number but has shape {shape_text(received)}: "
+                "reduce over the batch (a loss is the mean over it)"
+            ))
     return None
 
 
@@ -186,7 +205,7 @@ def expect_close(
                 checked,
                 f"shape {shape_text(expected.shape)}",
                 f"{what} has shape {shape_text(array.shape)}",
-                diagnosis=diagnose_shape(array.shape, expected.shape)
+                diagnosis=diagnose_shape(array.shape, expected.shape, what)
                 or diagnose(array, expected, context),
             )
     if array.dtype.kind == "f" and array.dtype.itemsize < 8:

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .checks import expect_close, expect_keys, expect_scalar_close, expect_shape, expect_unchanged, fail, shape_text
+from .checks import CheckFailed, ValuesWrong, expect_close, expect_keys, expect_scalar_close, expect_shape, expect_unchanged, fail, shape_text
 from .diagnosis import Context
 from .gradients import Target, analytic_gradient
 from .layers import LayerCase, Pass, run_pair
@@ -61,13 +61,22 @@ def check_shapes(candidate: CandidateSide, reference: ReferenceSide, case: Layer
 
 
 def check_values(got: Pass, want: Pass, case: LayerCase, *, purpose: str,
-                 context_extra: Mapping[str, Any] | None = None) -> None:
+                 context_extra: Mapping[str, Any] | None = None, precondition: bool = True) -> None:
     """Require the output, the input gradients and ``grads`` to match the reference.
 
-    ``purpose`` names the property under test, so a message says why
-    correct values are needed before that property can earn points.
+    ``purpose`` names the property under test. With ``precondition`` (the
+    default) a wrong value raises :class:`ValuesWrong`, whose report says
+    the property was not reached; without it, a plain ``CheckFailed``.
     """
-    extra = dict(context_extra or {})
+    try:
+        _compare_pass(got, want, case, purpose, dict(context_extra or {}))
+    except CheckFailed as failure:
+        if not precondition:
+            raise
+        raise ValuesWrong(failure.mismatch, purpose) from None
+
+
+def _compare_pass(got: Pass, want: Pass, case: LayerCase, purpose: str, extra: dict) -> None:
     compare_output(got.out, want.out, what="out",
                    checked=f"{case.call_text()} against the reference ({purpose})",
                    context=Context(name="the output", batch_sizes=case.batch_sizes))
@@ -90,20 +99,21 @@ def check_values(got: Pass, want: Pass, case: LayerCase, *, purpose: str,
 def check_inputs_unchanged(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase) -> None:
     """Check that forward and backward leave ``x`` and ``dout`` as they were."""
     got, want = run_pair(candidate, reference, case)
-    check_values(got, want, case, purpose="inputs unchanged")
     by = f"{case.call_text()} and {case.call_text('backward')}"
     for original, after, name in zip(case.inputs, got.inputs_after, case.input_names):
         if isinstance(original, np.ndarray):
             expect_unchanged(original, after, what=name, by=by)
     if isinstance(case.dout, np.ndarray):
         expect_unchanged(case.dout, got.dout_after, what="dout", by=by)
+    check_values(got, want, case, purpose="inputs unchanged")
 
 
 def check_grads_overwritten(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase) -> None:
     """Check that a second forward and backward on the same inputs gives the same gradients."""
     got, want = run_pair(candidate, reference, case, repeats=2)
+    check_values(got.first, want, case, purpose="grads after a second forward and backward")
     check_values(got, want, case, purpose="after a second forward and backward",
-                 context_extra={"repeated_call": True})
+                 context_extra={"repeated_call": True}, precondition=False)
 
 
 def check_param_shapes(candidate: CandidateSide, case: LayerCase, shapes: Mapping[str, Sequence[int]]) -> None:

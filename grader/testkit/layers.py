@@ -93,19 +93,30 @@ class Pass:
     """The inputs of ``forward`` as they were after both calls."""
     dout_after: Any
     warnings: list[dict]
+    first: "Pass | None" = None
+    """The first pass's results, when several passes ran."""
 
 
 def pass_steps(case: LayerCase, *, backward: bool = True, repeats: int = 1) -> tuple[Steps, dict]:
-    """Build the steps for ``repeats`` forward(+backward) passes on one layer."""
+    """Build the steps for ``repeats`` forward(+backward) passes on one layer.
+
+    Each pass gets its own copies of the inputs and of ``dout``, so a pass
+    that writes into them cannot change the next one's. With several passes,
+    ``refs["first"]`` points at the first pass's results.
+    """
     steps = Steps()
     layer = case.build(steps)
-    inputs = [steps.const(value, name) for value, name in zip(case.inputs, case.input_names)]
-    dout = steps.const(case.dout, "dout") if backward else None
     refs: dict[str, Any] = {}
-    for _ in range(repeats):
+    for repeat in range(repeats):
+        inputs = [steps.const(value, name) for value, name in zip(case.inputs, case.input_names)]
+        dout = steps.const(case.dout, "dout") if backward else None
         refs["out"] = steps.call(layer, "forward", *inputs, **dict(case.forward_kwargs))
         if backward:
             refs["dinputs"] = steps.call(layer, "backward", dout)
+        if repeat == 0 and repeats > 1:
+            refs["first"] = {"out": refs["out"], "dinputs": refs.get("dinputs")}
+            if backward and case.read_state:
+                refs["first"]["grads"] = steps.get(layer, "grads")
     if backward and case.read_state:
         refs["grads"] = steps.get(layer, "grads")
     if backward:
@@ -139,6 +150,13 @@ def run_pair(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase
 
 def read_pass(results: Results, refs: dict, backward: bool) -> Pass:
     """Pick a :class:`Pass` out of the results of :func:`pass_steps`."""
+    first = None
+    if "first" in refs:
+        earlier = refs["first"]
+        first = Pass(out=results[earlier["out"]],
+                     dinputs=results[earlier["dinputs"]] if backward else None,
+                     grads=results[earlier["grads"]] if "grads" in earlier else None,
+                     params=None, inputs_after=(), dout_after=None, warnings=[])
     return Pass(
         out=results[refs["out"]],
         dinputs=results[refs["dinputs"]] if backward else None,
@@ -147,6 +165,7 @@ def read_pass(results: Results, refs: dict, backward: bool) -> Pass:
         inputs_after=tuple(results[ref] for ref in refs["inputs_after"]),
         dout_after=results[refs["dout_after"]] if backward else None,
         warnings=results.all_warnings(),
+        first=first,
     )
 
 
