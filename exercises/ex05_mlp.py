@@ -7,7 +7,7 @@ from the scores down to the input.
 
 ## Shapes
 
-`sizes = [d_in, h1, ..., d_out]` gives $L = $ `len(sizes) - 1` linear layers,
+`sizes = [d_in, h1, ..., d_out]` gives $L$ = `len(sizes) - 1` linear layers,
 numbered from 1. A network with `sizes = [d_in, d_out]` has one layer and no
 ReLU at all.
 

@@ -15,7 +15,7 @@ against gradients that explode anyway.
 
 `fan_in` is the number of inputs of a layer (the rows of `W` here; PyTorch
 stores the transpose, `(out, in)`), and `fan_out` the number of outputs.
-Every function takes `rng`, a `numpy.random.Generator`, and draws all its
+Both initializers take `rng`, a `numpy.random.Generator`, and draw all their
 random numbers from it; `rng=None` means a fresh `np.random.default_rng()`.
 
 ## Variance through one layer

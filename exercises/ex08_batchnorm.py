@@ -106,8 +106,9 @@ $\epsilon$ keeps the division finite when a feature is constant over the
 batch. The contract (like PyTorch) divides by $\sqrt{\sigma^2+\epsilon}$.
 $\sqrt{\sigma^2} + \epsilon$ also avoids the division by zero but computes a
 different function, with a different gradient; the results differ by about
-$\epsilon/\sigma$ relative, far above the grader's tolerance, and more with a
-larger `eps` such as 0.1.
+$\epsilon/\sigma - \epsilon/(2\sigma^2)$ relative ($\epsilon/2$ for a unit
+variance), far above the grader's tolerance, and more with a larger `eps`
+such as 0.1.
 
 ## Traps
 

@@ -36,7 +36,7 @@ The two layers compute the same formula over different axes:
 
 Because each row is normalised with its own statistics, LayerNorm behaves
 the same at training and inference and does not care about the batch size,
-which is why Transformers and RNNs use it. $\gamma$ and $\beta$ are still
+which is why Transformers (and some recurrent networks) use it. $\gamma$ and $\beta$ are still
 per feature, shape `(D,)`, exactly as in BatchNorm.
 
 ## Backward, by the chain rule

@@ -135,7 +135,7 @@ well.
 - **Packing the gradients.** Concatenate $dz$ in the order i, f, g, o, the
   order in which forward reads the gates.
 - **In-place writes through views.** `dh[:, t]` is a view of the caller's
-  array; `g = dh[:, t]; g += dh_next` changes it.
+  array; `d = dh[:, t]; d += dh_next` changes it.
 """
 
 from __future__ import annotations

@@ -73,11 +73,12 @@ near zero and matters only for gradients near $\epsilon$ in size.
 
 ## Weight decay in Adam versus AdamW
 
-For SGD, adding $\lambda p$ to the gradient and shrinking the weights by
-$(1 - \eta\lambda)$ each step are the same thing. In Adam they differ: the
-L2 term goes through $m$ and $v$ and is divided by $\sqrt{\hat v}$, so weights
-with large gradients are decayed less. AdamW (PyTorch's `torch.optim.AdamW`)
-decouples the two: $p \leftarrow p - \eta \lambda p$, then the Adam update
+For plain SGD (no momentum), adding $\lambda p$ to the gradient and shrinking
+the weights by $(1 - \eta\lambda)$ each step are the same thing. In Adam they
+differ: the L2 term goes through $m$ and $v$ and is divided by
+$\sqrt{\hat v}$, so weights with large gradients are decayed less. AdamW
+(PyTorch's `torch.optim.AdamW`) decouples the two:
+$p \leftarrow p - \eta \lambda p$, then the Adam update
 computed from the raw gradient. This exercise's `Adam(weight_decay=...)` is
 the L2 form, as in `torch.optim.Adam`.
 
