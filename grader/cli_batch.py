@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from .catalog import Exercise
-from .cli_types import ExerciseType, memory_option, seed_option, timeout_option
+from .cli_types import ExerciseType, WholeNumberRange, memory_option, seed_option, timeout_option
 
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 3, 130
 DEFAULT_SUBMISSION_TIMEOUT = 300.0
@@ -75,13 +75,13 @@ def unique(exercises: tuple[Exercise, ...]) -> list[Exercise]:
 
 
 @click.command("batch")
-@click.argument("submissions", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("submissions", type=click.Path(path_type=Path, exists=True))
 @click.option("--exercise", "-e", "exercises", type=ExerciseType(), multiple=True, required=True,
               help="Exercise to grade (exercise3, 3 or activations); repeat it for several.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), default="forge-results", show_default=True,
               metavar="DIR",
               help="Folder for batch.json and the results log; running the command again resumes from it.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=os.cpu_count() or 1, show_default="cores",
+@click.option("--jobs", "-j", type=WholeNumberRange(1, 512), default=os.cpu_count() or 1, show_default="cores",
               help="Submissions graded at once, each by its own process.")
 @seed_option("Seed of every submission's inputs (default: the output folder's, else fresh).")
 @timeout_option("Seconds one call into a submission may take.")
@@ -105,10 +105,16 @@ def batch_command(submissions: Path, exercises: tuple[Exercise, ...], output: Pa
     the modules at its top) or a .zip of either.
     """
     from .batch.discover import NoSubmissions
+    from .batch.folder import SettingsChanged
     from .batch.outputs import OutputError
     from .batch.runner import Interrupted, run_batch
+    from .batch.summary import plural
     from .worker.process import Limits
 
+    if not submissions.is_dir():
+        raise click.BadParameter(f"{str(submissions)!r} is a file; pass the folder that holds the submissions (one "
+                                 "entry per student), or grade one file with forge-grade EXERCISE --submission FILE",
+                                 param_hint="'SUBMISSIONS'")
     if shard is not None and seed is None:
         raise click.UsageError("--shard needs --seed: every shard must grade with the same seed; "
                                "add e.g. --seed 1234 to each shard's command")
@@ -119,7 +125,7 @@ def batch_command(submissions: Path, exercises: tuple[Exercise, ...], output: Pa
             select=select, sandbox=sandbox, shard=shard, fresh=fresh,
             destinations=destinations(csv_path, jsonl_path, gradescope_path, junit_path), echo=click.echo,
         )
-    except (NoSubmissions, OutputError) as error:
+    except (NoSubmissions, OutputError, SettingsChanged) as error:
         raise click.UsageError(str(error)) from None
     except Interrupted as error:
         click.echo(f"\n{error}", err=True)
@@ -134,7 +140,7 @@ def batch_command(submissions: Path, exercises: tuple[Exercise, ...], output: Pa
         click.echo("WARNING: the results log was changed by another process while the batch ran (a submission "
                    "graded without the sandbox?); Forge restored it from its own records.", err=True)
     if outcome.internal_errors:
-        click.echo(f"Error: Forge failed on {outcome.internal_errors} submissions (status internal-error); "
+        click.echo(f"Error: Forge failed on {plural(outcome.internal_errors, 'submission')} (status internal-error); "
                    "see their reason in the outputs, and please report it.", err=True)
         sys.exit(EXIT_INTERNAL)
 

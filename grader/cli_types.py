@@ -48,9 +48,17 @@ class MemorySize(click.ParamType):
 
 
 class WholeNumberRange(click.IntRange):
-    """An integer range whose error for a non-number says "is not a valid integer"."""
+    """An integer range whose error for a non-number says "is not a whole number"."""
 
     name = "integer"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, int):
+            try:
+                value = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number; write digits only, e.g. 4", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 SEED_RANGE = WholeNumberRange(0, 2**63 - 1)

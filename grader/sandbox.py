@@ -284,6 +284,21 @@ def warning_text(reason: str) -> str:
     )
 
 
+def root_warning(sandboxed: bool, euid: int) -> str | None:
+    """The warning for a sandboxed batch run as root, or None.
+
+    Linux does not enforce RLIMIT_NPROC for processes that run with real
+    user ID 0 (setrlimit(2)). A bwrap that is not setuid maps the sandbox's
+    user (nobody) to the user that started it, so for root the exemption
+    holds inside the sandbox too. ``tests/test_isolation.py`` checks this on
+    the machine that runs it.
+    """
+    if not sandboxed or euid != 0:
+        return None
+    return (f"WARNING: running as root: Linux does not apply the sandbox's limit of {DEFAULT_PROCESSES} processes "
+            "to root, so a submission can start processes without bound; grade as an ordinary user.")
+
+
 @contextlib.contextmanager
 def folder_sandbox(folder: Path, warn: Callable[[str], None]) -> Iterator[Launcher | None]:
     """Yield a launcher whose sandbox shows the worker only ``folder`` (read-only).

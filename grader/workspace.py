@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +59,12 @@ def check_notebook(path: Path) -> None:
     import nbformat  # imported here: it takes a while, and only notebooks need it
 
     try:
-        notebook = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
-        nbformat.validate(notebook)
+        with warnings.catch_warnings():
+            # nbformat warns about fixable details (a cell without an id); only its errors reject a notebook.
+            # NOTE: nbformat 5.11 says a missing cell id will become an error in a later version.
+            warnings.simplefilter("ignore")
+            notebook = nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+            nbformat.validate(notebook)
     except UnicodeDecodeError:
         raise SourceNotFound(f"notebook {str(path)!r} is not UTF-8 text; save it again from Jupyter") from None
     except (ValueError, nbformat.ValidationError, KeyError, AttributeError, TypeError) as error:

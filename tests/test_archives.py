@@ -1,6 +1,7 @@
 """Staging submissions: hostile archives and folders are rejected with a reason."""
 
 import io
+import json
 import os
 import stat
 import zipfile
@@ -9,7 +10,7 @@ import pytest
 
 from grader.batch.archives import MAX_FILES, Rejected, stage
 from grader.batch.discover import describe, list_entries, parse_shard
-from grader.batch.modules import find_module
+from grader.batch.modules import ModuleMissing, find_module
 from grader.catalog import find
 
 LINEAR = find("linear")
@@ -143,13 +144,24 @@ def test_unreadable_file_rejected(tmp_path):
     assert "cannot read" in rejection("folder", folder, tmp_path)
 
 
-def test_non_utf8_module_rejected(tmp_path):
+def test_module_encoding_left_to_worker(tmp_path):
+    """The worker imports it with Python's rule (PEP 263), as single-file grading does."""
     folder = tmp_path / "erin"
     folder.mkdir()
-    (folder / "ex02_linear.py").write_bytes(b"# caf\xe9\n" + SOURCE)
+    (folder / "ex02_linear.py").write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + SOURCE)
     root = stage("folder", folder, tmp_path / "staged")
-    with pytest.raises(Rejected, match="not UTF-8 text.*0xe9"):
-        find_module(root, LINEAR, 1)
+    assert find_module(root, LINEAR, 1) == root / "ex02_linear.py"
+
+
+def test_notebook_without_cell_ids_no_warning(tmp_path, recwarn):
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": "x = 1"}
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    folder = tmp_path / "ivy"
+    folder.mkdir()
+    (folder / "ex02_linear.ipynb").write_text(json.dumps(notebook))
+    root = stage("folder", folder, tmp_path / "staged")
+    assert find_module(root, LINEAR, 1) == root / "ex02_linear.ipynb"
+    assert [str(warning.message) for warning in recwarn] == []
 
 
 @pytest.mark.parametrize("content", [b"{not json", b'{"cells": 3}', b"\xff\xfe"])
@@ -168,7 +180,7 @@ def test_missing_module_rejected(tmp_path):
     (folder / "exercises" / "ex03_activations.py").write_bytes(SOURCE)
     (folder / "exercises" / "notes.py").write_bytes(SOURCE)
     root = stage("folder", folder, tmp_path / "staged")
-    with pytest.raises(Rejected, match="no ex02_linear.py"):
+    with pytest.raises(ModuleMissing, match="no ex02_linear.py"):
         find_module(root, LINEAR, 1)
 
 
@@ -199,9 +211,19 @@ def test_entries_listed_and_classified(tmp_path):
 def test_duplicate_identifiers_rejected(tmp_path):
     (tmp_path / "alice.py").write_bytes(SOURCE)
     make_zip(tmp_path / "alice.zip", {"ex02_linear.py": SOURCE})
+    (tmp_path / "bob.py").write_bytes(SOURCE)
     entries = list_entries(tmp_path)
-    assert len(entries) == 2
-    assert all("several entries share the identifier 'alice'" in entry.problem for entry in entries)
+    assert [entry.submission for entry in entries] == ["alice.py", "alice.zip", "bob"]
+    for entry in entries[:2]:
+        assert "'alice.py' and 'alice.zip' have the same identifier 'alice'" in entry.problem
+    assert entries[2].problem == ""
+
+
+def test_full_names_clashing_again_renamed(tmp_path):
+    for name in ("a.py", "a.zip", "a.py.py"):
+        (tmp_path / name).write_bytes(SOURCE)
+    identifiers = [entry.submission for entry in list_entries(tmp_path)]
+    assert identifiers == ["a.py", "a.py.py", "a.zip"]
 
 
 def test_symlinked_entry_rejected(tmp_path):

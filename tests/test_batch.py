@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -115,6 +116,8 @@ def test_junit_schema(mixed):
     buggy = suites["buggy.exercise2"]
     assert int(buggy.get("failures")) > 0
     assert buggy.find("testcase/failure").text
+    not_run = suites["notes.exercise2"].find("testcase/error")
+    assert not_run.get("type") == "rejected"
 
 
 def test_gradescope_schema(mixed):
@@ -135,15 +138,16 @@ def test_gradescope_schema(mixed):
 
 def test_summary_printed(mixed):
     _, result = mixed
-    assert "Graded 8 submissions with seed 11." in result.output
+    assert "Graded 6 submissions with seed 11." in result.output
+    assert "Not graded: 2 entries (rejected 2), left out of the scores below." in result.output
     for status in ("graded 2", "rejected 2", "load-error 1", "timeout 1", "memory 1", "crashed 1"):
         assert status in result.output
     assert "mean" in result.output
     assert "median" in result.output
     assert "Distribution of scores:" in result.output
     assert "90-100%" in result.output
-    assert "Tests failed most often:" in result.output
-    assert "backward_dx" in result.output
+    assert "Tests failed most often" in result.output
+    assert re.search(r"\d+ of 5 +exercise2 backward_dx", result.output), "of the 5 whose module ran"
 
 
 def test_bad_submission_changes_no_other_result(mixed, tmp_path):
@@ -182,6 +186,7 @@ def test_submission_time_limit_keeps_earned_points(tmp_path):
     assert slow["status"] == "timeout"
     assert "per-submission limit of 3 s" in slow["reason"]
     assert slow["score"] >= 1, "param_shapes passes before the limit"
+    assert slow["seconds"] >= 3, "the time until the limit stopped it"
     assert any(t["message"].startswith("not run: grading took longer") for t in slow["tests"])
     assert records["quick"]["status"] == "graded"
     assert records["quick"]["score"] == records["quick"]["max_score"]
@@ -202,10 +207,100 @@ def test_several_exercises_from_a_workspace(tmp_path):
     assert result.exit_code == 0, result.output
     rows = read_csv(tmp_path / "grades.csv")
     assert list(rows["ws"])[:3] == ["submission", "exercise2", second.id]
-    assert rows["ws"]["status"] == "rejected"
-    assert f"no {second.filename}" in rows["ws"]["reason"]
+    assert rows["ws"]["status"] == "missing"
+    assert rows["ws"]["reason"].startswith(f"{second.id}: no {second.filename}")
     assert float(rows["ws"]["exercise2"]) > 0
-    assert "one exercise only" in rows["single"]["reason"]
+    assert rows["single"]["status"] == "rejected"
+    assert rows["single"]["reason"].count("one exercise only") == 1, "one reason for both exercises"
+    assert rows["single"]["reason"].startswith(f"exercise2, {second.id}: ")
+
+
+def latin1_module(coding_line: bool) -> bytes:
+    """The correct module with a Latin-1 comment, with or without a PEP 263 coding line."""
+    header = "# -*- coding: latin-1 -*-\n" if coding_line else ""
+    return (header + "# Réponse\n" + (LINEAR / "correct_einsum.py").read_text()).encode("latin-1")
+
+
+@pytest.mark.parametrize("coding_line, status", [(True, "graded"), (False, "load-error")])
+def test_encoding_same_verdict_as_single_grading(tmp_path, coding_line, status):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "eve.py").write_bytes(latin1_module(coding_line))
+    result = forge("batch", subs, "-e", "2", "--seed", 1, "-k", "param_shapes", "-j", 1, "-o", tmp_path / "out",
+                   "--jsonl", tmp_path / "all.jsonl")
+    assert result.exit_code == 0, result.output
+    in_batch = read_jsonl(tmp_path / "all.jsonl")[0]
+    single = json.loads(forge("2", "--submission", subs / "eve.py", "--seed", 1, "-k", "param_shapes",
+                              "--json").stdout)
+    assert in_batch["status"] == status
+    assert in_batch["score"] == single["score"]
+    assert [(t["name"], t["status"], t["message"]) for t in in_batch["tests"]] == \
+           [(t["name"], t["status"], t["message"]) for t in single["tests"]]
+    if not coding_line:
+        assert "Non-UTF-8 code starting with '\\xe9'" in in_batch["reason"]
+        assert "line 1" in in_batch["reason"]
+
+
+@pytest.fixture(scope="module")
+def duplicates(tmp_path_factory):
+    """xena.py and xena.zip in one class, graded in two shards (they land in different ones) and merged."""
+    folder = tmp_path_factory.mktemp("duplicates")
+    subs = folder / "subs"
+    add_file(subs, LINEAR / "correct_einsum.py", "alice")
+    add_file(subs, LINEAR / "correct_loops.py", "xena")
+    with zipfile.ZipFile(subs / "xena.zip", "w") as archive:
+        archive.write(LINEAR / "correct_einsum.py", "ex02_linear.py")
+    for part in ("1/2", "2/2"):
+        result = forge("batch", subs, "-e", "2", "--seed", 6, "-k", "param_shapes", "-j", 1, "--shard", part,
+                       "-o", folder / f"shard{part[0]}")
+        assert result.exit_code == 0, result.output
+    merged = forge("merge", folder / "shard1", folder / "shard2", "--csv", folder / "grades.csv",
+                   "--jsonl", folder / "all.jsonl", "--junit", folder / "junit.xml", "--gradescope", folder / "gs")
+    return folder, merged
+
+
+def test_duplicate_identifiers_merge(duplicates):
+    _, merged = duplicates
+    assert merged.exit_code == 0, merged.output
+    assert "Graded 1 submission with seed 6." in merged.output
+    assert "Not graded: 2 entries (rejected 2)" in merged.output
+
+
+def test_duplicate_identifiers_one_row_each(duplicates):
+    folder, _ = duplicates
+    rows = read_csv(folder / "grades.csv")
+    assert list(rows) == ["alice", "xena.py", "xena.zip"]
+    assert rows["alice"]["status"] == "graded"
+    for name in ("xena.py", "xena.zip"):
+        assert rows[name]["status"] == "rejected"
+        assert "'xena.py' and 'xena.zip' have the same identifier 'xena'" in rows[name]["reason"]
+    assert {record["source"] for record in read_jsonl(folder / "all.jsonl")} == {"alice.py", "xena.py", "xena.zip"}
+    suites = [suite.get("name") for suite in ElementTree.parse(folder / "junit.xml").getroot()]
+    assert suites == ["alice.exercise2", "xena.py.exercise2", "xena.zip.exercise2"]
+    assert sorted(path.name for path in (folder / "gs").iterdir()) == ["alice", "xena.py", "xena.zip"]
+
+
+def test_merge_mismatch_names_only_differences(tmp_path):
+    from grader.batch.folder import Description
+    from grader.batch.merge import MergeError, check_compatible
+
+    names = [f"student{index:03}" for index in range(300)]
+    first = Description(tmp_path / "a", 1, ["exercise2"], {"exercise2": "f"}, "1/2", names, [])
+    other = Description(tmp_path / "b", 1, ["exercise2"], {"exercise2": "f"}, "2/2", names[:-1] + ["zoe"], [])
+    with pytest.raises(MergeError) as caught:
+        check_compatible([first, other])
+    message = str(caught.value)
+    assert f"1 only in {str(tmp_path / 'a')!r} (student299)" in message
+    assert f"1 only in {str(tmp_path / 'b')!r} (zoe)" in message
+    assert message.count("student") == 1, "the 299 names both lists share are left out"
+
+
+def test_docs_list_every_status():
+    from grader.batch.records import STATUSES
+
+    section = (ROOT / "docs" / "instructors.md").read_text().split("## Statuses", 1)[1].split("\n\n", 2)[1]
+    documented = re.findall(r"^\| `([a-z-]+)` \|", section, re.MULTILINE)
+    assert documented == list(reversed(STATUSES)), "the table lists the least serious status first"
 
 
 # -- resume -----------------------------------------------------------------
@@ -276,7 +371,7 @@ def test_interrupted_batch_resumes(tmp_path):
     resumed = forge_process("batch", subs, "-e", "2", "--timeout", 1, "-k", SELECT, "-o", out, "--no-sandbox",
                             "--csv", tmp_path / "grades.csv")
     assert resumed.returncode == 0, resumed.stderr
-    assert f"Reusing {done} results" in resumed.stderr
+    assert f"Reusing {done} result" in resumed.stderr
     assert len(read_csv(tmp_path / "grades.csv")) == 5
 
 
@@ -362,6 +457,18 @@ def test_merge_incomplete_shard_exit_2(shards, tmp_path):
     assert "lacks results for 1 of 2 submissions" in result.output
 
 
+@pytest.mark.parametrize("args, recorded", [(["--seed", 9], "--seed 8"), (["--timeout", 5], "--timeout 10")])
+def test_changed_seed_or_limit_exit_2(shards, args, recorded):
+    description = (shards / "whole" / "batch.json").read_bytes()
+    result = forge("batch", shards / "subs", "-e", "2", "-k", "param_shapes or forward", "-o", shards / "whole",
+                   *args)
+    assert result.exit_code == 2, result.output
+    assert f"holds results graded with {recorded}" in result.output
+    assert f"rerun with {recorded} to resume" in result.output
+    assert "--fresh" in result.output
+    assert (shards / "whole" / "batch.json").read_bytes() == description, "nothing is changed"
+
+
 # -- bad input ------------------------------------------------------------------
 
 
@@ -374,7 +481,7 @@ def one_submission(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["-e", "99"], "unknown exercise '99'"),
     (["-e", "2", "--jobs", "0"], "0"),
-    (["-e", "2", "--jobs", "x"], "'x'"),
+    (["-e", "2", "--jobs", "x"], "'x' is not a whole number"),
     (["-e", "2", "--shard", "0/3", "--seed", "1"], "counts from 1"),
     (["-e", "2", "--shard", "4/3", "--seed", "1"], "shard '4/3' does not exist"),
     (["-e", "2", "--shard", "x", "--seed", "1"], "'x' is not a shard"),
@@ -393,6 +500,13 @@ def test_missing_folder_exit_2(tmp_path):
     result = forge("batch", tmp_path / "nowhere", "-e", "2")
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_file_instead_of_folder_exit_2(one_submission):
+    result = forge("batch", one_submission / "alice.py", "-e", "2")
+    assert result.exit_code == 2
+    assert "is a file; pass the folder that holds the submissions" in result.output
+    assert "forge-grade EXERCISE --submission FILE" in result.output
 
 
 def test_empty_folder_exit_2(tmp_path):
@@ -434,8 +548,11 @@ def test_outputs_inside_submissions_folder_skipped(tmp_path):
     result = forge("batch", subs, "-e", "2", "--seed", 2, "-k", "param_shapes", "-j", 1, "-o", subs / "results",
                    "--csv", subs / "grades.csv")
     assert result.exit_code == 0, result.output
+    assert "Grading 1 submission for exercise2" in result.output
+    assert ", 1 job)" in result.output
+    assert "Graded 1 submission with seed 2." in result.output
     assert list(read_csv(subs / "grades.csv")) == ["alice"]
     again = forge("batch", subs, "-e", "2", "-k", "param_shapes", "-j", 1, "-o", subs / "results",
                   "--csv", subs / "grades.csv")
-    assert "Reusing 1 results" in again.output
+    assert "Reusing 1 result from" in again.output
     assert list(read_csv(subs / "grades.csv")) == ["alice"]

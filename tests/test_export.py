@@ -1,6 +1,7 @@
 """forge-grade export: the Gradescope autograder archive and the GitHub Classroom workflow."""
 
 import base64
+import io
 import json
 import os
 import stat
@@ -69,8 +70,9 @@ def run_autograder(autograder, site, submission_files, grade_command=None):
 
         shutil.rmtree(root)
     (root / "submission").mkdir(parents=True)
-    for name, text in submission_files.items():
-        (root / "submission" / name).write_text(text)
+    for name, content in submission_files.items():
+        path = root / "submission" / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
     environment = {**os.environ, "FORGE_AUTOGRADER_ROOT": str(root), "PYTHONPATH": str(site),
                    "FORGE_GRADE": grade_command or f"{sys.executable} -m grader"}
     completed = subprocess.run(["bash", str(autograder / "source" / "run_autograder")], env=environment,
@@ -88,6 +90,16 @@ def test_run_autograder_grades_with_the_wheel(autograder, installed):
     assert 0 < results["score"] < sum(test["max_score"] for test in results["tests"])
     assert results["extra_data"]["seed"] == 17
     assert all(set(test) == {"name", "number", "score", "max_score", "status", "output"} for test in results["tests"])
+
+
+def test_run_autograder_unwraps_lone_zip(autograder, installed):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.write(LINEAR / "correct_einsum.py", "work/exercises/ex02_linear.py")
+    completed, results = run_autograder(autograder, installed, {"work.zip": buffer.getvalue()})
+    assert completed.returncode == 0, completed.stderr
+    assert results["extra_data"]["status"] == "graded"
+    assert results["score"] == sum(test["max_score"] for test in results["tests"]) > 0
 
 
 def test_run_autograder_writes_results_when_forge_fails(autograder, installed):

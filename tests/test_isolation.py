@@ -324,3 +324,61 @@ def test_installed_copy_hidden_while_checkout_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "FORGE_DIRS", tuple(checkout))
     monkeypatch.setattr(sandbox, "site_package_folders", lambda: [site])
     assert hidden_folders([tmp_path / "venv"]) == [site / "grader", site / "solutions"]
+
+
+FORKS_ONCE = """import os
+try:
+    pid = os.fork()
+except OSError:
+    print("refused")
+else:
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print("forked")
+"""
+
+
+@needs_sandbox
+def test_root_warning_matches_process_limit(tmp_path):
+    """A sandbox limited to one process refuses a fork, unless Forge runs as root: then batch warns."""
+    from grader.sandbox import copy_worker_files, probe, root_warning
+
+    (tmp_path / "fork.py").write_text(FORKS_ONCE)
+    sandbox = Sandbox(probe(), copy_worker_files(tmp_path / "worker"), tmp_path, tmp_path,
+                      ResourceLimits(processes=1))
+    command = sandbox([sys.executable, "main.py"])
+    command[command.index("--") + 6] = str(tmp_path / "fork.py")  # in place of the worker's main.py
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    forked = completed.stdout.strip() == "forked"
+    assert completed.stdout.strip() in ("forked", "refused"), completed.stderr
+    assert forked == (root_warning(True, os.geteuid()) is not None)
+
+
+def test_root_warning_only_for_root_in_sandbox():
+    from grader.sandbox import root_warning
+
+    assert "running as root" in root_warning(True, 0)
+    assert root_warning(True, 1000) is None
+    assert root_warning(False, 0) is None, "without the sandbox there is no process limit to miss"
+
+
+def test_reaper_spares_process_started_by_kept_one(monkeypatch):
+    """A kept worker (bwrap) may fork while the job lists its descendants; the new child is spared."""
+    import grader.batch.reaper as reaper
+
+    job, kept, stray, child = 100, 200, 300, 201
+    tree = {job: [kept, stray], kept: []}
+
+    def descendants(pid):
+        found = list(tree.get(pid, []))
+        if pid == job:
+            tree[kept] = [child]  # the kept process forks between the two listings
+            found.append(child)
+        return found
+
+    killed = []
+    monkeypatch.setattr(reaper, "descendants", descendants)
+    monkeypatch.setattr(reaper, "is_running", lambda pid: pid not in killed)
+    monkeypatch.setattr(reaper.os, "kill", lambda pid, signal: killed.append(pid))
+    assert reaper.kill_descendants(job, keep=[kept]) == [stray]

@@ -3,7 +3,9 @@
 An entry is a ``.py`` or ``.ipynb`` file, a folder (a workspace) or a
 ``.zip`` of either; its name without the suffix identifies the student.
 Hidden entries (``.DS_Store``, ``.git``) and ``__MACOSX`` are skipped; any
-other entry gets a row, rejected with the reason.
+other entry gets a row, rejected with the reason. Entries whose names
+without the suffix clash (``alice.py`` and ``alice.zip``) are rejected too,
+each identified by its full name, so that every output has one row per entry.
 """
 
 from __future__ import annotations
@@ -88,16 +90,28 @@ def describe(path: Path) -> Entry:
 
 
 def mark_duplicates(entries: list[Entry]) -> list[Entry]:
-    """Reject entries whose identifiers clash (``alice.py`` and ``alice.zip``)."""
-    counts = Counter(entry.submission for entry in entries)
-    marked = []
-    for entry in entries:
-        if counts[entry.submission] > 1:
-            others = ", ".join(e.name for e in entries if e.submission == entry.submission)
-            entry = replace(entry, problem=f"several entries share the identifier {entry.submission!r} "
-                                           f"({others}); keep one per student")
-        marked.append(entry)
-    return marked
+    """Reject entries whose identifiers clash (``alice.py`` and ``alice.zip``), renamed to their full names.
+
+    Renaming repeats until identifiers are unique: a full name may clash in
+    turn with another entry's identifier (``alice.py`` with ``alice.py.zip``).
+    Full names are unique within a folder, so this ends.
+    """
+    while True:
+        counts = Counter(entry.submission for entry in entries)
+        clashing = {identifier for identifier, count in counts.items() if count > 1}
+        if not clashing:
+            return entries
+        entries = [renamed(entry, [other.name for other in entries if other.submission == entry.submission])
+                   if entry.submission in clashing else entry for entry in entries]
+
+
+def renamed(entry: Entry, names: list[str]) -> Entry:
+    """``entry`` identified by its full name and rejected, unless an earlier problem already rejects it."""
+    quoted = [repr(name) for name in names]
+    shown = ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    problem = entry.problem or (f"{shown} have the same identifier {entry.submission!r}; keep one entry per "
+                                "student (delete or rename the others) and run the batch again")
+    return replace(entry, submission=entry.name, problem=problem)
 
 
 def digest_file(path: Path) -> str:

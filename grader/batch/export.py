@@ -7,7 +7,8 @@ The archive follows Gradescope's autograder specification
 installed package, so the image installs Forge without access to its
 repository (pip fetches numpy, pytest and the other dependencies from PyPI).
 ``run_autograder`` grades ``/autograder/submission`` with ``forge-grade
-batch`` and copies the submission's Gradescope results to
+batch`` (as a zip when the folder holds only a ``.zip``, else as a
+workspace) and copies the submission's Gradescope results to
 ``/autograder/results/results.json``.
 """
 
@@ -51,7 +52,14 @@ FORGE="${{FORGE_GRADE:-$ROOT/forge-venv/bin/forge-grade}}"
 WORK="$(mktemp -d)"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results" "$WORK/submissions"
-cp -R "$ROOT/submission" "$WORK/submissions/{student}"
+# A submission folder holding only a .zip is graded as that archive (Forge
+# extracts it safely); any other folder is graded as a workspace.
+entries=("$ROOT"/submission/*)
+if [ "${{#entries[@]}}" -eq 1 ] && [ -f "${{entries[0]}}" ] && [[ "${{entries[0],,}}" == *.zip ]]; then
+  cp "${{entries[0]}}" "$WORK/submissions/{student}.zip"
+else
+  cp -R "$ROOT/submission" "$WORK/submissions/{student}"
+fi
 $FORGE batch "$WORK/submissions" {options} --jobs 1 --output "$WORK/out" --gradescope "$WORK/gradescope"
 status=$?
 if [ -f "$WORK/gradescope/{student}/results.json" ]; then

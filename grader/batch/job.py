@@ -30,8 +30,8 @@ from ..sandbox import ResourceLimits, Sandbox, copy_worker_files, plain_launcher
 from ..worker.process import Limits, WorkerProcess, WorkerStartError
 from . import reaper
 from .archives import Rejected, remove, stage
-from .modules import find_module
-from .records import INTERNAL_ERROR, LOAD_ERROR, REJECTED, ExerciseResult, Task, status_of_tests, total
+from .modules import ModuleMissing, find_module
+from .records import INTERNAL_ERROR, LOAD_ERROR, MISSING, REJECTED, ExerciseResult, Task, status_of_tests, total
 
 
 @dataclass(frozen=True)
@@ -179,6 +179,8 @@ class Job:
         exercise = find(exercise_id)
         try:
             source = find_module(root, exercise, self.config.exercise_count)
+        except ModuleMissing as error:
+            return self.record(task, exercise_id, MISSING, str(error))
         except Rejected as error:
             return self.record(task, exercise_id, REJECTED, str(error))
         shown = shown_source(task, root, source)

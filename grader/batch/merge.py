@@ -17,6 +17,10 @@ from .records import ExerciseResult
 from .summary import Row, make_rows
 
 
+#: Submissions named at most in a message; the rest are counted.
+SHOWN_NAMES = 5
+
+
 class MergeError(Exception):
     """The folders cannot be merged; the message names the folder and the reason."""
 
@@ -50,13 +54,31 @@ def merge_folders(folders: list[Path]) -> Merged:
 def check_compatible(descriptions: list[Description]) -> None:
     first = descriptions[0]
     for other in descriptions[1:]:
-        for field, shown in (("seed", "seed"), ("exercises", "exercises"), ("settings", "settings (suite, limits, "
-                                                                                       "-k, sandbox)"),
+        for field, shown in (("seed", "seed"), ("exercises", "exercises"),
+                             ("settings", "settings (suite, limits, -k, sandbox)"),
                              ("all_submissions", "list of submissions")):
             if getattr(first, field) != getattr(other, field):
                 raise MergeError(f"{str(first.folder)!r} and {str(other.folder)!r} differ in their {shown}: "
-                                 f"{getattr(first, field)!r} and {getattr(other, field)!r}; merge only the shards "
-                                 "of one batch, graded with the same --seed and options")
+                                 f"{difference(field, first, other)}; merge only the shards of one batch, "
+                                 "graded with the same --seed and options")
+
+
+def difference(field: str, first: Description, other: Description) -> str:
+    """Say how two folders' ``field`` differ, briefly: a class's submission lists can be long."""
+    if field == "settings":
+        exercises = sorted(set(first.settings) | set(other.settings))
+        changed = [e for e in exercises if first.settings.get(e) != other.settings.get(e)]
+        return f"the fingerprints of {', '.join(changed)} differ"
+    if field != "all_submissions":
+        return f"{getattr(first, field)!r} and {getattr(other, field)!r}"
+    parts = []
+    for folder, mine, theirs in ((first.folder, first.all_submissions, other.all_submissions),
+                                 (other.folder, other.all_submissions, first.all_submissions)):
+        only = [name for name in mine if name not in set(theirs)]
+        if only:
+            shown = ", ".join(only[:SHOWN_NAMES]) + (", ..." if len(only) > SHOWN_NAMES else "")
+            parts.append(f"{len(only)} only in {str(folder)!r} ({shown})")
+    return " and ".join(parts) or "the same submissions, in another order"
 
 
 def check_shards(descriptions: list[Description]) -> None:
@@ -98,7 +120,7 @@ def current_results(description: Description) -> dict[tuple[str, str], ExerciseR
     missing = sorted({submission for submission, exercise in wanted if (submission, exercise) not in found})
     if missing:
         shard = f" (shard {description.shard})" if description.shard else ""
-        shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+        shown = ", ".join(missing[:SHOWN_NAMES]) + (", ..." if len(missing) > SHOWN_NAMES else "")
         raise MergeError(f"{str(description.folder)!r}{shard} lacks results for {len(missing)} of "
                          f"{len(description.entries)} submissions ({shown}); run its batch command again "
                          "to finish it")

@@ -13,6 +13,10 @@ SUFFIXES = (".py", ".ipynb")
 MODULE_NAME = re.compile(r"ex\d\d_")
 
 
+class ModuleMissing(Rejected):
+    """The submission has no module for one exercise; its other exercises can still be graded."""
+
+
 def find_module(root: Path, exercise: Exercise, exercise_count: int) -> Path:
     """Return the file to grade for ``exercise`` in the staged folder ``root``.
 
@@ -27,29 +31,28 @@ def find_module(root: Path, exercise: Exercise, exercise_count: int) -> Path:
                 return check_source(candidate, root)
     sources = [path for path in root.rglob("*") if path.suffix in SUFFIXES and path.is_file()]
     if len(sources) != 1 or MODULE_NAME.match(sources[0].stem):
-        raise Rejected(f"no {exercise.filename} (or .ipynb) in the submission, at its top or in exercises/; "
-                       "name the module as the exercise does")
+        raise ModuleMissing(f"no {exercise.filename} (or .ipynb) in the submission, at its top or in "
+                            "exercises/; name the module as the exercise does")
     if exercise_count == 1:
         return check_source(sources[0], root)
     raise Rejected(f"a single file can be graded for one exercise only, and {exercise_count} were given; "
-                   f"submit a folder or .zip with {exercise.filename} and the other modules")
+                   "submit a folder or .zip that holds each exercise's module under the exercise's file name")
 
 
 def check_source(path: Path, root: Path) -> Path:
-    """Reject a module that is not UTF-8 text, or not a valid notebook."""
-    shown = path.relative_to(root).as_posix()
-    if path.suffix == ".ipynb":
-        from ..workspace import SourceNotFound, check_notebook
+    """Reject a notebook that is not a valid Jupyter notebook.
 
-        try:
-            check_notebook(path)
-        except SourceNotFound as error:
-            raise Rejected(str(error).replace(repr(str(path)), repr(shown))) from None
+    A Python module's encoding is checked where it is imported, by the worker,
+    with Python's own rule (PEP 263), so that batch and single-file grading
+    give one verdict: a load-error with Python's SyntaxError.
+    """
+    if path.suffix != ".ipynb":
         return path
-    data = path.read_bytes()
+    from ..workspace import SourceNotFound, check_notebook
+
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise Rejected(f"{shown!r} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
-                       "save it again as UTF-8") from None
+        check_notebook(path)
+    except SourceNotFound as error:
+        shown = path.relative_to(root).as_posix()
+        raise Rejected(str(error).replace(repr(str(path)), repr(shown))) from None
     return path

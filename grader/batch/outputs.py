@@ -14,8 +14,8 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from .. import __version__
-from ..records import FAILED, PASSED, TestResult
-from .records import ExerciseResult
+from ..records import ERROR, FAILED, PASSED, TestResult
+from .records import GRADED, ExerciseResult
 from .summary import Row
 
 
@@ -144,9 +144,18 @@ def junit_suite(result: ExerciseResult, seed: int) -> ElementTree.Element:
         if test.status != PASSED:
             tag = "failure" if test.status == FAILED else "error"
             first_line = (test.message.splitlines() or [test.status])[0]
-            outcome = ElementTree.SubElement(case, tag, message=xml_text(first_line), type=test.fault or test.status)
+            outcome = ElementTree.SubElement(case, tag, message=xml_text(first_line), type=junit_type(test, result))
             outcome.text = xml_text(test_output(test))
     return suite
+
+
+def junit_type(test: TestResult, result: ExerciseResult) -> str:
+    """The ``type`` of a test's failure or error: the fault's kind, or why the test did not run (``rejected``)."""
+    if test.fault:
+        return test.fault
+    if test.status == ERROR and result.status != GRADED:
+        return result.status
+    return test.status
 
 
 def test_output(test: TestResult) -> str:

@@ -45,6 +45,8 @@ class Slot:
     tests: list[TestResult] = field(default_factory=list)
     """Results of the current exercise's tests so far."""
     deadline: float = 0.0
+    started: float = 0.0
+    """``time.monotonic()`` when the current exercise (or, before its start, the task) began."""
 
 
 class Pool:
@@ -110,7 +112,8 @@ class Pool:
         slot.remaining = list(task.exercises)
         slot.exercise = None
         slot.tests = []
-        slot.deadline = time.monotonic() + self.submission_timeout + (0 if slot.ready else STARTUP_SECONDS)
+        slot.started = time.monotonic()
+        slot.deadline = slot.started + self.submission_timeout + (0 if slot.ready else STARTUP_SECONDS)
 
     def idle(self) -> int:
         """Slots with nothing to do: queued tasks go ahead to busy slots only beyond these."""
@@ -139,7 +142,8 @@ class Pool:
             slot.ready = True
         elif kind == "start":
             slot.exercise, slot.tests = message[1], []
-            slot.deadline = time.monotonic() + self.submission_timeout
+            slot.started = time.monotonic()
+            slot.deadline = slot.started + self.submission_timeout
         elif kind == "test":
             slot.tests.append(message[2])
         elif kind == "result":
@@ -164,7 +168,7 @@ class Pool:
         if slot.exercise is None and not slot.remaining:
             return self.spawn()  # every exercise has its result; only "done" was missing
         current = slot.exercise if slot.exercise is not None else slot.remaining[0]
-        self.on_result(self.stopped(task, current, status, reason, slot.tests))
+        self.on_result(self.stopped(task, current, status, reason, slot.tests, time.monotonic() - slot.started))
         others = [exercise for exercise in slot.remaining if exercise != current]
         if slot.exercise is None:  # stopped while staging: every exercise shares the fate
             for exercise in others:
@@ -177,12 +181,13 @@ class Pool:
         return self.spawn()
 
     def stopped(self, task: Task, exercise: str, status: str, reason: str,
-                tests: list[TestResult]) -> ExerciseResult:
+                tests: list[TestResult], seconds: float = 0.0) -> ExerciseResult:
+        """The result of an exercise whose job was ended after ``seconds`` on it (0 if it never started)."""
         settings = dict(self.config.settings)
         return ExerciseResult(
             submission=task.entry.submission, exercise=exercise, seed=self.config.seed, status=status,
             score=total(tests), max_score=0.0, reason=reason, tests=tuple(tests), source=task.entry.name,
-            digest=task.entry.digest, settings=settings[exercise], forge_version=__version__,
+            digest=task.entry.digest, settings=settings[exercise], seconds=seconds, forge_version=__version__,
         )
 
     def kill(self, slot: Slot) -> None:

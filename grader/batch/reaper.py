@@ -57,8 +57,10 @@ def kill_descendants(pid: int, keep: list[int] = ()) -> list[int]:
     """
     killed: list[int] = []
     for _ in range(MAX_ROUNDS):
+        found = descendants(pid)
+        # Listed after ``found``, so a process that a kept one starts meanwhile (bwrap forking) is spared too.
         spared = set(keep).union(*(descendants(kept) for kept in keep))
-        alive = [child for child in descendants(pid) if is_running(child) and child not in spared]
+        alive = [child for child in found if is_running(child) and child not in spared]
         if not alive:
             break
         for child in alive:

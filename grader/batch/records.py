@@ -11,24 +11,30 @@ LOAD_ERROR = "load-error"
 TIMEOUT = "timeout"
 MEMORY = "memory"
 CRASHED = "crashed"
+MISSING = "missing"
 REJECTED = "rejected"
 INTERNAL_ERROR = "internal-error"
 
 #: Every status, the most serious first: a submission's row shows the most
 #: serious status among its exercises.
-STATUSES = (INTERNAL_ERROR, REJECTED, LOAD_ERROR, TIMEOUT, MEMORY, CRASHED, GRADED)
+STATUSES = (INTERNAL_ERROR, REJECTED, LOAD_ERROR, TIMEOUT, MEMORY, CRASHED, MISSING, GRADED)
 STATUS_MEANINGS = {
     GRADED: "every test ran; the score counts the passed ones",
     LOAD_ERROR: "the module could not be imported (syntax error, exception at import)",
     TIMEOUT: "a call passed the per-call limit, or grading passed the per-submission limit",
     MEMORY: "the code ran out of memory (the worker's memory limit)",
     CRASHED: "the worker process died (os._exit, a signal, a closed pipe)",
-    REJECTED: "the submission could not be graded (bad archive, missing or unreadable module)",
+    MISSING: "the submission has no module for this exercise; its other exercises are graded",
+    REJECTED: "the submission could not be graded (not a submission, a broken or hostile archive, an invalid "
+              "notebook, two entries with one identifier)",
     INTERNAL_ERROR: "Forge itself failed; please report it",
 }
 #: Fault kinds of the worker (``Fault.kind``) and the status each one gives.
 FAULT_STATUSES = {"timeout": TIMEOUT, "skipped": TIMEOUT, "memory": MEMORY, "crash": CRASHED,
                   "protocol": CRASHED}
+#: Statuses that give an exercise no grade of its own. The summary's score
+#: figures leave out a submission whose every exercise has one of them.
+UNSCORED = (REJECTED, MISSING, INTERNAL_ERROR)
 
 
 def most_serious(statuses) -> str:
@@ -42,7 +48,7 @@ class ExerciseResult:
     """The verdict on one exercise of one submission: a line of the results log."""
 
     submission: str
-    """The submission's identifier: its entry's name without .py, .ipynb or .zip."""
+    """The submission's identifier: its entry's name without .py, .ipynb or .zip (see :class:`Entry`)."""
     exercise: str
     """Exercise id, e.g. ``exercise2``."""
     seed: int
@@ -144,7 +150,8 @@ class Entry:
     """One submission as found in the submissions folder."""
 
     submission: str
-    """Identifier: the entry's name without .py, .ipynb or .zip."""
+    """Identifier: the entry's name without .py, .ipynb or .zip, or the full name when
+    another entry has the same identifier (both are then rejected)."""
     name: str
     """The entry's file or folder name."""
     kind: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import shutil
 import signal
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 from .. import __version__
 from ..catalog import Exercise
 from ..request import new_seed
-from ..sandbox import DEFAULT_PROCESSES, ResourceLimits, SandboxUnavailable, probe, warning_text
+from ..sandbox import DEFAULT_PROCESSES, ResourceLimits, SandboxUnavailable, probe, root_warning, warning_text
 from ..worker.process import Limits
 from . import folder as batch_folder
 from .discover import Shard, list_entries
@@ -24,9 +25,9 @@ from .log import ResultsLog
 from .outputs import check_writable_file, check_writable_folder
 from .pool import Pool
 from .progress import ProgressDisplay
-from .records import ExerciseResult, Task, complete, not_run, total
+from .records import Entry, ExerciseResult, Task, complete, not_run, total
 from .suites import expected_tests
-from .summary import make_rows, render_summary, summarize
+from .summary import make_rows, plural, render_summary, summarize
 from .write import Destinations, write_outputs
 
 
@@ -50,17 +51,22 @@ def run_batch(*, submissions: Path, exercises: list[Exercise], output: Path, see
               echo=None) -> BatchOutcome:
     """Grade every submission in ``submissions`` for ``exercises``; see docs/instructors.md.
 
-    Raises ``NoSubmissions`` or ``OutputError`` (usage errors) before grading
-    anything, and :class:`Interrupted` when stopped.
+    Raises ``NoSubmissions``, ``OutputError`` or ``SettingsChanged`` (usage
+    errors) before grading anything, and :class:`Interrupted` when stopped.
     """
     echo = echo or echo_to_terminal
     outputs = [output, destinations.csv, destinations.jsonl, destinations.gradescope, destinations.junit]
     entries = list_entries(submissions, exclude={path.resolve() for path in outputs if path is not None})
     selected = shard.select(entries) if shard else entries
     check_destinations(output, destinations)
-    if seed is None:
-        seed = (None if fresh else batch_folder.recorded_seed(output)) or new_seed()
+    seed = choose_seed(output, seed, fresh)
     bwrap = find_sandbox(echo) if sandbox else None
+    if not fresh:
+        batch_folder.check_same_settings(output, seed=seed, limits=limits, submission_timeout=submission_timeout,
+                                         select=select, sandbox=bwrap is not None)
+    warning = root_warning(bwrap is not None, os.geteuid())
+    if warning:
+        echo(warning, err=True)
     resources = ResourceLimits(cpu_seconds=math.ceil(submission_timeout) + 5,
                                processes=DEFAULT_PROCESSES if bwrap else 0)
     ids = [exercise.id for exercise in exercises]
@@ -71,24 +77,13 @@ def run_batch(*, submissions: Path, exercises: list[Exercise], output: Path, see
                                    submission_timeout=submission_timeout, select=select,
                                    sandbox=bwrap is not None, shard=shard, all_entries=entries,
                                    entries=selected)
-    echo(f"Grading {len(selected)} submissions for {', '.join(ids)} with seed {seed} "
-         f"({'sandbox' if bwrap else 'no sandbox'}, {jobs} jobs); results in {output}/", err=True)
+    echo(f"Grading {plural(len(selected), 'submission')} for {', '.join(ids)} with seed {seed} "
+         f"({'sandbox' if bwrap else 'no sandbox'}, {plural(jobs, 'job')}); results in {output}/", err=True)
 
     log = ResultsLog(output / batch_folder.LOG_NAME, fresh=fresh)
-    results: dict[tuple[str, str], ExerciseResult] = {}
-    tasks = []
-    for entry in selected:
-        missing = []
-        for exercise_id in ids:
-            earlier = log.reusable((entry.submission, exercise_id, seed, entry.digest, settings[exercise_id]))
-            if earlier is None:
-                missing.append(exercise_id)
-            else:
-                results[entry.submission, exercise_id] = earlier
-        if missing:
-            tasks.append(Task(entry, str(submissions.resolve() / entry.name), tuple(missing)))
+    tasks, results = plan_tasks(submissions, selected, ids, seed, settings, log)
     if results:
-        echo(f"Reusing {len(results)} results from an earlier run of this batch.", err=True)
+        echo(f"Reusing {plural(len(results), 'result')} from an earlier run of this batch.", err=True)
 
     progress = ProgressDisplay(total=len(selected) * len(ids), done=len(results))
 
@@ -119,6 +114,31 @@ def run_batch(*, submissions: Path, exercises: list[Exercise], output: Path, see
     write_outputs(destinations, rows, ids, seed)
     summary = summarize(rows, seed)
     return BatchOutcome(render_summary(summary), sum(row.status == "internal-error" for row in rows), restored)
+
+
+def choose_seed(output: Path, seed: int | None, fresh: bool) -> int:
+    """The seed given, else the output folder's (unless ``fresh``), else a new one."""
+    if seed is None and not fresh:
+        seed = batch_folder.recorded_seed(output)
+    return new_seed() if seed is None else seed
+
+
+def plan_tasks(submissions: Path, selected: list[Entry], ids: list[str], seed: int, settings: dict[str, str],
+               log: ResultsLog) -> tuple[list[Task], dict[tuple[str, str], ExerciseResult]]:
+    """Split the work into results the log already has and tasks for the rest."""
+    results: dict[tuple[str, str], ExerciseResult] = {}
+    tasks = []
+    for entry in selected:
+        missing = []
+        for exercise_id in ids:
+            earlier = log.reusable((entry.submission, exercise_id, seed, entry.digest, settings[exercise_id]))
+            if earlier is None:
+                missing.append(exercise_id)
+            else:
+                results[entry.submission, exercise_id] = earlier
+        if missing:
+            tasks.append(Task(entry, str(submissions.resolve() / entry.name), tuple(missing)))
+    return tasks, results
 
 
 def echo_to_terminal(text: str, err: bool = False) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..records import PASSED
-from .records import INTERNAL_ERROR, LOAD_ERROR, REJECTED, STATUSES, ExerciseResult, most_serious
+from .records import LOAD_ERROR, STATUSES, UNSCORED, ExerciseResult, most_serious
 
 BUCKETS = 10
 BAR_WIDTH = 40
@@ -36,9 +36,17 @@ class Row:
 
     @property
     def reason(self) -> str:
-        """The reasons of the exercises that were not simply graded, one per exercise."""
-        reasons = [f"{result.exercise}: {result.reason}" for result in self.results if result.reason]
-        return "; ".join(reasons)
+        """The reasons of the exercises that were not simply graded, each once, after the exercises it is for."""
+        exercises: dict[str, list[str]] = {}
+        for result in self.results:
+            if result.reason:
+                exercises.setdefault(result.reason, []).append(result.exercise)
+        return "; ".join(f"{', '.join(ids)}: {reason}" for reason, ids in exercises.items())
+
+    @property
+    def scored(self) -> bool:
+        """Whether some exercise got a grade of its own, so the row counts in the score figures."""
+        return any(result.status not in UNSCORED for result in self.results)
 
     @property
     def percent(self) -> float:
@@ -54,35 +62,53 @@ def make_rows(results: dict[tuple[str, str], ExerciseResult], submissions: list[
 
 @dataclass(frozen=True)
 class Summary:
+    """The figures printed at the end of a batch."""
+
     seed: int
     count: int
+    """Submissions with a grade: every row but those of :attr:`left_out`."""
+    left_out: dict[str, int]
+    """Rows whose every exercise is rejected, missing or an internal error, by status."""
     by_status: dict[str, int]
+    """Every row, by status."""
     mean: float
     median: float
     max_score: float
     distribution: list[tuple[str, int]]
     """(percent range, submissions) from the lowest range to the highest."""
-    most_failed: list[tuple[str, int]]
-    """(exercise and test, submissions whose module loaded but did not pass it), most often first."""
+    most_failed: list[tuple[str, int, int]]
+    """(exercise and test, submissions that failed it, submissions whose module for that
+    exercise loaded and ran), most often failed first."""
 
 
 def summarize(rows: list[Row], seed: int) -> Summary:
-    totals = [row.total for row in rows]
+    """Count every row by status; compute the score figures over the rows with a grade."""
+    scored = [row for row in rows if row.scored]
+    totals = [row.total for row in scored]
     statuses = Counter(row.status for row in rows)
-    ran = [result for row in rows for result in row.results
-           if result.status not in (REJECTED, LOAD_ERROR, INTERNAL_ERROR)]
-    failed = Counter(f"{result.exercise} {test.name}" for result in ran for test in result.tests
-                     if test.status != PASSED and not test.message.startswith("not run"))
+    left_out = Counter(row.status for row in rows if not row.scored)
     return Summary(
         seed=seed,
-        count=len(rows),
+        count=len(scored),
+        left_out={status: left_out[status] for status in STATUSES if left_out[status]},
         by_status={status: statuses[status] for status in STATUSES if statuses[status]},
         mean=statistics.fmean(totals) if totals else 0.0,
         median=statistics.median(totals) if totals else 0.0,
-        max_score=max((row.max_score for row in rows), default=0.0),
-        distribution=distribution([row.percent for row in rows]),
-        most_failed=failed.most_common(MOST_FAILED),
+        max_score=max((row.max_score for row in scored), default=0.0),
+        distribution=distribution([row.percent for row in scored]),
+        most_failed=most_failed(rows),
     )
+
+
+def most_failed(rows: list[Row]) -> list[tuple[str, int, int]]:
+    """The tests failed most often, each with the number of submissions that ran its exercise."""
+    ran = [result for row in rows for result in row.results
+           if result.status not in (*UNSCORED, LOAD_ERROR)]
+    runs = Counter(result.exercise for result in ran)
+    failed = Counter((result.exercise, test.name) for result in ran for test in result.tests
+                     if test.status != PASSED and not test.message.startswith("not run"))
+    return [(f"{exercise} {test}", count, runs[exercise])
+            for (exercise, test), count in failed.most_common(MOST_FAILED)]
 
 
 def distribution(percents: list[float]) -> list[tuple[str, int]]:
@@ -95,9 +121,18 @@ def distribution(percents: list[float]) -> list[tuple[str, int]]:
     return list(zip(labels, counts))
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """The count and the noun in the matching number: ``1 job``, ``2 jobs``, ``2 entries``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
+
+
 def render_summary(summary: Summary) -> str:
     """The summary as text for the terminal."""
-    lines = [f"Graded {summary.count} submissions with seed {summary.seed}."]
+    lines = [f"Graded {plural(summary.count, 'submission')} with seed {summary.seed}."]
+    if summary.left_out:
+        counts = ", ".join(f"{status} {count}" for status, count in summary.left_out.items())
+        entries = plural(sum(summary.left_out.values()), "entry", "entries")
+        lines.append(f"Not graded: {entries} ({counts}), left out of the scores below.")
     lines.append("Status:  " + ", ".join(f"{status} {count}" for status, count in summary.by_status.items()))
     if summary.max_score:
         lines.append(f"Score:   mean {summary.mean:.2f}, median {summary.median:g} of {summary.max_score:g} "
@@ -109,7 +144,7 @@ def render_summary(summary: Summary) -> str:
         bar = "#" * round(BAR_WIDTH * count / largest)
         lines.append(f"  {label:>8} {count:>5}  {bar}")
     if summary.most_failed:
-        lines.append("Tests failed most often:")
-        for name, count in summary.most_failed:
-            lines.append(f"  {count:>5} of {summary.count}  {name}")
+        lines.append("Tests failed most often (submissions that failed it, of those that ran the exercise):")
+        for name, count, runs in summary.most_failed:
+            lines.append(f"  {count:>5} of {runs:<5} {name}")
     return "\n".join(lines)

@@ -14,10 +14,12 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import io
 import os
 import sys
 import threading
 import time
+import tokenize
 import traceback
 import types
 
@@ -85,6 +87,7 @@ def load_submission(path: str, module_name: str):
         sys.modules[module_name] = module
         load_notebook(path, module)
         return module, folder
+    check_encoding(path)
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {path!r} as a Python module")
@@ -92,6 +95,36 @@ def load_submission(path: str, module_name: str):
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module, folder
+
+
+def check_encoding(path: str) -> None:
+    """Raise SyntaxError, as ``python FILE`` does, unless the file decodes in its PEP 263 encoding.
+
+    The encoding is UTF-8 unless a coding line in the first two lines names
+    another (``tokenize.detect_encoding``). Python 3.11's import system
+    compiles the raw bytes and lets invalid UTF-8 inside comments through,
+    so without this check a file that ``python FILE`` rejects would load.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" not in str(error):  # an unknown or contradictory coding line
+            raise SyntaxError(str(error), (path, 1, 0, "")) from None
+        encoding = "utf-8"  # bytes that are not UTF-8 in the first two lines: reported below
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line, byte = data.count(b"\n", 0, error.start) + 1, data[error.start]
+    else:
+        return
+    if encoding.startswith("utf-8"):
+        message = (f"Non-UTF-8 code starting with '\\x{byte:02x}', and no other encoding declared; save the "
+                   "file as UTF-8, or declare its encoding with a line such as '# -*- coding: latin-1 -*-' (PEP 263)")
+    else:
+        message = f"byte 0x{byte:02x} is not valid {encoding}, the encoding that the file's coding line declares"
+    raise SyntaxError(message, (path, line, 0, ""))
 
 
 def describe_load_error(error: BaseException, path: str) -> dict:
