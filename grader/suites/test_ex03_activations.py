@@ -107,16 +107,53 @@ def gelu_erf(x):
     return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
 
 
-def input_cached_dx(case):
-    """Return the dx of a Sigmoid or Tanh backward that uses the cached input in place of
-    the output, with the sentence naming that mistake, or None for the other activations."""
+def stable_sigmoid(x):
+    """Return sigmoid(x) without overflow, as the reference computes it."""
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def wrong_local_gradients(case):
+    """Return the dx of each wrong Sigmoid or Tanh backward this suite can name, with its sentence.
+
+    Each is dout times a wrong local gradient, written with the input x or the
+    output (s for the sigmoid, t for tanh). Other activations have none.
+    """
     x, dout = case.inputs[0], case.dout
     if case.cls == "Sigmoid":
-        return (dout * x * (1.0 - x), "your dx equals dout * x * (1 - x), computed with the input x: "
-                "the derivative of the sigmoid is out * (1 - out), written with the output of forward")
+        s = stable_sigmoid(x)
+        right = "the derivative of the sigmoid is s * (1 - s), with s = sigmoid(x) the output of forward"
+        return [
+            (x * (1.0 - x), f"your dx equals dout * x * (1 - x), computed with the input x: {right}"),
+            (s * (1.0 - s) ** 2, f"your dx equals dout * s * (1 - s) ** 2, one factor (1 - s) too many: {right}"),
+            (s ** 2 * (1.0 - s), f"your dx equals dout * s ** 2 * (1 - s), one factor s too many: {right}"),
+            (1.0 - s, f"your dx equals dout * (1 - s), the factor s is missing: {right}"),
+            (s, f"your dx equals dout * s, the factor (1 - s) is missing: {right}"),
+            (1.0 - s ** 2, f"your dx equals dout * (1 - s ** 2), the form of tanh's derivative: {right}"),
+        ]
     if case.cls == "Tanh":
-        return (dout * (1.0 - x ** 2), "your dx equals dout * (1 - x ** 2), computed with the input x: "
-                "the derivative of tanh is 1 - tanh(x) ** 2, written with the output of forward")
+        t = np.tanh(x)
+        right = "the derivative of tanh is 1 - tanh(x) ** 2, written with the output of forward"
+        return [
+            (1.0 - x ** 2, f"your dx equals dout * (1 - x ** 2), computed with the input x: {right}"),
+            (1.0 - t, f"your dx equals dout * (1 - t) with t = tanh(x): the square is missing, and {right}"),
+            (t * (1.0 - t), f"your dx equals dout * t * (1 - t), the form of the sigmoid's derivative: {right}"),
+        ]
+    return []
+
+
+def wrong_dx_sentence(received, case):
+    """Return the sentence naming the wrong Sigmoid or Tanh backward that ``received`` matches, or None.
+
+    A wrong formula that gives the right dx on these inputs is skipped.
+    """
+    x = case.inputs[0]
+    right_local = 1.0 - np.tanh(x) ** 2 if case.cls == "Tanh" else stable_sigmoid(x) * (1.0 - stable_sigmoid(x))
+    expected = case.dout * right_local
+    for local, sentence in wrong_local_gradients(case):
+        values = case.dout * local
+        if not matches(expected, values) and matches(received, values):
+            return sentence
     return None
 
 
@@ -125,7 +162,7 @@ def naming_known_mistakes(candidate, case, *, backward=True):
     """Replace a failed check's diagnosis when the candidate made a mistake this suite can recognise.
 
     The mistakes are a GELU that is the exact erf form, and (with ``backward``)
-    a Sigmoid or Tanh backward that uses the input where the output belongs.
+    a Sigmoid or Tanh backward with a wrong local gradient (see :func:`wrong_local_gradients`).
     A failing check runs the candidate's layer once more; a passing one costs nothing.
     """
     try:
@@ -138,9 +175,8 @@ def naming_known_mistakes(candidate, case, *, backward=True):
         if case.cls == "GELU" and returns_erf_gelu(candidate, case):
             diagnosis = ("your GELU.forward returns the exact GELU 0.5 * x * (1 + erf(x / sqrt(2))); "
                          "this exercise asks for the tanh approximation, which differs from it by up to about 5e-4")
-        mistake = input_cached_dx(case) if backward else None
-        if mistake is not None and matches(rerun(candidate, case).dinputs, mistake[0]):
-            diagnosis = mistake[1]
+        if backward and case.cls in ("Sigmoid", "Tanh"):
+            diagnosis = wrong_dx_sentence(rerun(candidate, case).dinputs, case) or diagnosis
         if diagnosis is None:
             raise
         raise CheckFailed(replace(

@@ -28,8 +28,10 @@ from grader.testkit import (
 from grader.testkit.checks import RTOL, format_number
 from grader.testkit.graphs import (
     EVALUATE,
+    FORWARD_CHECKED,
     Graph,
     Node,
+    ancestors,
     check_forward_values,
     check_leaves_numerically,
     diagnose_gradients,
@@ -422,9 +424,6 @@ GRAPH_HINTS = (
 )
 
 
-FORWARD_CHECKED = "Value.data of every node of the graph, against the reference"
-
-
 def check_all_grads(received: list, expected: list, graph: Graph, *, checked: str) -> None:
     """Compare the ``.grad`` of every node with the expected values, saying where they first go wrong."""
     got = numbers(received, graph.nodes, "grad", checked)
@@ -560,7 +559,7 @@ def test_two_roots(candidate, reference, rng):
     after_first = numbers(got.grads_by_call[0], graph.nodes, "grad", checked)
     final = numbers(got.grads, graph.nodes, "grad", checked)
     from_out2 = np.array([float(value) for value in run_graph(reference, graph, [out2], numeric=False).grads])
-    below_out1, below_out2 = _inputs_closure(out1), _inputs_closure(out2)
+    below_out1, below_out2 = ancestors(out1), ancestors(out2)
     shared_nodes = [node.index for node in graph.nodes if node in below_out1 and node in below_out2]
     only_out2 = [node.index for node in graph.nodes if node in below_out2 and node not in below_out1]
     diagnosis, kind = None, None
@@ -577,17 +576,6 @@ def test_two_roots(candidate, reference, rng):
     except CheckFailed as failure:
         raise with_note(failure, numeric_note(got, want, graph)) from None
     check_leaves_numerically(got, graph, case="after out1.backward() and out2.backward()")
-
-
-def _inputs_closure(root: Node) -> set[Node]:
-    """Return ``root`` and every node it depends on."""
-    reached, stack = {root}, [root]
-    while stack:
-        for operand in stack.pop().operands:
-            if isinstance(operand, Node) and operand not in reached:
-                reached.add(operand)
-                stack.append(operand)
-    return reached
 
 
 @graded(1, ("backward() starts the chain rule with d(root)/d(root) = 1: it sets root.grad to 1, also on a "

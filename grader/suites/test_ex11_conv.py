@@ -1,5 +1,6 @@
 """Hidden suite of exercise 11: Conv2d."""
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.testkit import (
+    CandidateError,
     CheckFailed,
     LayerCase,
     Target,
@@ -20,7 +22,7 @@ from grader.testkit import (
     run_pass,
 )
 from grader.testkit.gradients import analytic_gradient
-from grader.testkit.known_mistakes import KnownMistake, identify, renamed
+from grader.testkit.known_mistakes import KnownMistake, identify, matches, renamed
 from grader.testkit.windows import (
     WindowCase,
     coverage,
@@ -205,8 +207,76 @@ def known_mistakes(reference, case: LayerCase, setup: Setup, target: Target,
             KnownMistake(dW_without_stride, DW_NO_STRIDE)]
 
 
+def db_mistakes(case: LayerCase, expected: np.ndarray) -> list[KnownMistake]:
+    """What grads['b'] would be after each mistake of its reduction this suite can name."""
+    dout = case.dout
+    batch, positions = dout.shape[0], dout.shape[2] * dout.shape[3]
+    right = "b[o] is added at every output position of every example, so grads['b'] = dout.sum(axis=(0, 2, 3))"
+    return [
+        KnownMistake(expected / batch, (
+            f"grads['b'] is the mean over the batch of N = {batch} examples, not the sum: {right}"), "extra-mean"),
+        KnownMistake(expected / positions, (
+            f"grads['b'] is the mean over the H_out * W_out = {positions} output positions, not the sum: {right}"),
+            "extra-mean"),
+        KnownMistake(expected / (batch * positions), (
+            f"grads['b'] is the mean over the batch and the output positions, {batch * positions} terms, "
+            f"not the sum: {right}"), "extra-mean"),
+    ]
+
+
+def empty_crop_shape(received_shape, setup: Setup) -> bool:
+    """Return whether a dx shape is what a crop written dx_pad[:, :, pH:-pH, pW:-pW] gives.
+
+    With a padding of 0 the slice 0:-0 is 0:0, so that axis is empty, while an
+    axis with padding is cropped to its right size.
+    """
+    pad_h, pad_w = pair(setup.padding or 0)
+    if len(received_shape) != 4 or (pad_h and pad_w):
+        return False
+    cropped = (0 if pad_h == 0 else setup.height, 0 if pad_w == 0 else setup.width)
+    return (received_shape[0] == setup.n and received_shape[1] == setup.c_in
+            and tuple(received_shape[2:]) == cropped)
+
+
+EMPTY_CROP = (
+    "dx is empty along the axes whose padding is 0: a crop written dx_pad[:, :, pH:-pH, pW:-pW] "
+    "takes 0:-0, that is 0:0, when the padding is 0. Crop with dx_pad[:, :, pH:pH + H, pW:pW + W]"
+)
+
+
+@contextmanager
+def naming_conv_mistakes(candidate, reference, case: LayerCase, setup: Setup):
+    """Name the empty crop or a wrong reduction of grads['b'] behind a check that fails
+    inside the ``with`` block, for checks of several values at once.
+
+    The bias is named only when the output, dx and grads['W'] of a fresh pass
+    are right, so the failure cannot be about them. A failing check runs the
+    layer once more on each side; a passing one costs nothing.
+    """
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.mismatch.kind in ("in-place", "forward"):
+            raise
+        try:
+            got = run_pass(candidate, case)
+        except CandidateError:
+            raise failure from None
+        if failure.mismatch.diagnosis is None and empty_crop_shape(np.shape(got.dinputs), setup):
+            raise with_diagnosis(failure, EMPTY_CROP) from None
+        want = run_pass(reference, case)
+        others_right = (matches(got.out, want.out) and matches(got.dinputs, want.dinputs)
+                        and isinstance(got.grads, dict) and matches(got.grads.get("W"), want.grads["W"]))
+        if not others_right or not isinstance(got.grads, dict):
+            raise
+        expected = want.grads["b"]
+        raise renamed(failure, identify(got.grads.get("b"), expected, db_mistakes(case, expected))) from None
+
+
 def uncropped(failure: CheckFailed, received, expected: np.ndarray, setup: Setup) -> CheckFailed:
-    """Explain a dx that has the shape of the padded input, if it has."""
+    """Explain a dx that has the shape of the padded input, or that a crop with pH:-pH emptied."""
+    if empty_crop_shape(np.shape(received), setup):
+        return with_diagnosis(failure, EMPTY_CROP)
     pad_h, pad_w = pair(setup.padding or 0)
     height, width = setup.height, setup.width
     padded_shape = expected.shape[:2] + (height + 2 * pad_h, width + 2 * pad_w)
@@ -229,11 +299,13 @@ def check_conv_gradient(candidate, reference, setup: Setup, target: Target, rng)
         check_gradient(candidate, reference, case, target, rng=rng, regions=regions,
                        max_entries=setup.max_entries)
     except CheckFailed as failure:
-        if failure.mismatch.kind == "forward" or target == Target.param("b"):
+        if failure.mismatch.kind == "forward":
             raise
         checked = f"{target.name(case)} from {case.call_text('backward')}"
         received = analytic_gradient(run_pass(candidate, case), case, target, checked)
         expected = np.asarray(analytic_gradient(run_pass(reference, case), case, target, checked))
+        if target == Target.param("b"):
+            raise renamed(failure, identify(received, expected, db_mistakes(case, expected))) from None
         if target.kind == "input" and np.shape(received) != expected.shape:
             raise uncropped(failure, received, expected, setup) from None
         mistake = identify(received, expected, known_mistakes(reference, case, setup, target, expected))
@@ -258,7 +330,9 @@ def test_param_shapes(candidate, kernel, shape):
             "out: (N, C_out, H_out, W_out) with H_out = (H + 2*pH - kH) // sH + 1, likewise W_out; "
             "dx: (N, C_in, H, W), so crop the padding off; grads['W']: (C_out, C_in, kH, kW); grads['b']: (C_out,)."))
 def test_shapes(candidate, reference, rng):
-    check_shapes(candidate, reference, conv_case(rng, SETUPS["pairs"]))
+    case = conv_case(rng, SETUPS["pairs"])
+    with naming_conv_mistakes(candidate, reference, case, SETUPS["pairs"]):
+        check_shapes(candidate, reference, case)
 
 
 @pytest.mark.parametrize("setup", SETUPS.values(), ids=SETUPS.keys())
@@ -296,10 +370,14 @@ def test_backward_db(candidate, reference, rng, setup):
 @graded(1, ("forward and backward must not write into x or dout: the caller still owns them.",
             "np.pad returns a new array; avoid x += ..., dout *= ... and out=x."))
 def test_inputs_unchanged(candidate, reference, rng):
-    check_inputs_unchanged(candidate, reference, conv_case(rng, SETUPS["padding"]))
+    case = conv_case(rng, SETUPS["padding"])
+    with naming_conv_mistakes(candidate, reference, case, SETUPS["padding"]):
+        check_inputs_unchanged(candidate, reference, case)
 
 
 @graded(1, ("Each backward call sets grads from scratch; it does not add to the previous call's grads.",
             "Assign with self.grads['W'] = ..., not +=, and start any accumulator at zero inside backward."))
 def test_grads_overwritten(candidate, reference, rng):
-    check_grads_overwritten(candidate, reference, conv_case(rng, SETUPS["stride"]))
+    case = conv_case(rng, SETUPS["stride"])
+    with naming_conv_mistakes(candidate, reference, case, SETUPS["stride"]):
+        check_grads_overwritten(candidate, reference, case)

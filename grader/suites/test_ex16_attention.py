@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from grader.testkit import (
+    CandidateError,
     Context,
     LayerCase,
     Target,
@@ -22,6 +23,7 @@ from grader.testkit import (
     graded,
     run_pass,
 )
+from grader.testkit.attention import explain_transposed_keys, naming_attention_mistakes
 from grader.testkit.gradients import analytic_gradient
 
 # Scaled dot-product attention: batch, query and key lengths, key and value sizes. All differ,
@@ -189,44 +191,54 @@ def test_sdpa_params_empty(candidate):
 @graded(1, ("out has shape (N, Tq, dv), and dq, dk and dv have the shapes of q, k and v.",
             "backward returns a tuple (dq, dk, dv), in that order."))
 def test_sdpa_shapes(candidate, reference, rng):
-    check_shapes(candidate, reference, sdpa_case(rng, "mask-3d"))
+    case = sdpa_case(rng, "mask-3d")
+    try:
+        check_shapes(candidate, reference, case)
+    except CandidateError as error:
+        explain_transposed_keys(error, case)
+        raise
 
 
 @pytest.mark.parametrize("mask_name", MASKS)
 @graded(2, FORWARD_HINTS)
 def test_sdpa_forward(candidate, reference, rng, mask_name):
     case = sdpa_case(rng, mask_name)
-    check_forward(candidate, reference, case, regions=masked_regions(case, axis=1))
+    with naming_attention_mistakes(candidate, reference, case):
+        check_forward(candidate, reference, case, regions=masked_regions(case, axis=1))
 
 
 @pytest.mark.parametrize("mask_name", MASKS)
 @graded(2, DQ_HINTS)
 def test_sdpa_backward_dq(candidate, reference, rng, mask_name):
     case = sdpa_case(rng, mask_name)
-    check_gradient(candidate, reference, case, Target.input(0), rng=rng, max_entries=MAX_ENTRIES,
-                   regions=masked_regions(case, axis=1))
+    with naming_attention_mistakes(candidate, reference, case, Target.input(0)):
+        check_gradient(candidate, reference, case, Target.input(0), rng=rng, max_entries=MAX_ENTRIES,
+                       regions=masked_regions(case, axis=1))
 
 
 @pytest.mark.parametrize("mask_name", KEY_MASKS)
 @graded(2, DK_HINTS)
 def test_sdpa_backward_dk(candidate, reference, rng, mask_name):
     case = sdpa_case(rng, mask_name)
-    check_gradient(candidate, reference, case, Target.input(1), rng=rng, max_entries=MAX_ENTRIES,
-                   regions=masked_regions(case, axis=0))
+    with naming_attention_mistakes(candidate, reference, case, Target.input(1)):
+        check_gradient(candidate, reference, case, Target.input(1), rng=rng, max_entries=MAX_ENTRIES,
+                       regions=masked_regions(case, axis=0))
 
 
 @pytest.mark.parametrize("mask_name", KEY_MASKS)
 @graded(2, DV_HINTS)
 def test_sdpa_backward_dv(candidate, reference, rng, mask_name):
     case = sdpa_case(rng, mask_name)
-    check_gradient(candidate, reference, case, Target.input(2), rng=rng, max_entries=MAX_ENTRIES,
-                   regions=masked_regions(case, axis=0))
+    with naming_attention_mistakes(candidate, reference, case, Target.input(2)):
+        check_gradient(candidate, reference, case, Target.input(2), rng=rng, max_entries=MAX_ENTRIES,
+                       regions=masked_regions(case, axis=0))
 
 
 def check_pass_values(candidate, reference, case, purpose):
     """Check out, dq, dk and dv against the reference, then that the candidate raised no warnings."""
     got, want = run_pass(candidate, case), run_pass(reference, case)
-    check_values(got, want, case, purpose=purpose)
+    with naming_attention_mistakes(candidate, reference, case):
+        check_values(got, want, case, purpose=purpose)
     expect_no_warnings(got.warnings, by=f"{case.call_text()} and {case.call_text('backward')}")
 
 
@@ -262,7 +274,9 @@ def test_sdpa_masked_keys_ignored(candidate, reference, rng):
             "q /= np.sqrt(d), mask &= ... or s[~mask] = ... on a view of an input change the caller's "
             "arrays. Build new ones instead."))
 def test_sdpa_inputs_unchanged(candidate, reference, rng):
-    check_inputs_unchanged(candidate, reference, sdpa_case(rng, "mask-3d"))
+    case = sdpa_case(rng, "mask-3d")
+    with naming_attention_mistakes(candidate, reference, case):
+        check_inputs_unchanged(candidate, reference, case)
 
 
 # --- multi-head attention -----------------------------------------------------
@@ -284,21 +298,25 @@ def test_mha_shapes(candidate, reference, rng):
 @pytest.mark.parametrize("heads", HEADS.values(), ids=HEADS.keys())
 @graded(2, MHA_FORWARD_HINTS)
 def test_mha_forward(candidate, reference, rng, heads):
-    check_forward(candidate, reference, mha_case(rng, *heads))
+    case = mha_case(rng, *heads)
+    with naming_attention_mistakes(candidate, reference, case):
+        check_forward(candidate, reference, case)
 
 
 @pytest.mark.parametrize("heads", HEADS.values(), ids=HEADS.keys())
 @graded(2, MHA_DX_HINTS)
 def test_mha_backward_dx(candidate, reference, rng, heads):
-    check_gradient(candidate, reference, mha_case(rng, *heads), Target.input(), rng=rng,
-                   max_entries=MAX_ENTRIES)
+    case = mha_case(rng, *heads)
+    with naming_attention_mistakes(candidate, reference, case, Target.input()):
+        check_gradient(candidate, reference, case, Target.input(), rng=rng, max_entries=MAX_ENTRIES)
 
 
 @pytest.mark.parametrize("name", [name for name in PARAM_NAMES if name != "bk"])
 @graded(1, MHA_PARAM_HINTS)
 def test_mha_backward_params(candidate, reference, rng, name):
-    check_gradient(candidate, reference, mha_case(rng, 3, causal=True), Target.param(name), rng=rng,
-                   max_entries=MAX_ENTRIES)
+    case = mha_case(rng, 3, causal=True)
+    with naming_attention_mistakes(candidate, reference, case, Target.param(name)):
+        check_gradient(candidate, reference, case, Target.param(name), rng=rng, max_entries=MAX_ENTRIES)
 
 
 @graded(1, ("The key bias adds q . bk to every score in a query's row, and a softmax does not change "
@@ -313,8 +331,9 @@ def test_mha_backward_bk_zero(candidate, reference, rng):
     # grads['Wk'] comes first, so a layer that never sets its gradients earns nothing here.
     checked = f"grads['Wk'] from {by} against the reference (before checking grads['bk'])"
     wk = analytic_gradient(want, case, Target.param("Wk"), checked)
-    expect_close(analytic_gradient(got, case, Target.param("Wk"), checked), wk, what="grads['Wk']",
-                 checked=checked, context=Context(name="grads['Wk']"))
+    with naming_attention_mistakes(candidate, reference, case, Target.param("Wk")):
+        expect_close(analytic_gradient(got, case, Target.param("Wk"), checked), wk, what="grads['Wk']",
+                     checked=checked, context=Context(name="grads['Wk']"))
 
     checked = f"grads['bk'] from {by} is zero: softmax ignores a shift shared by a whole row of scores"
     # Rounding leaves entries near 1e-16 times the other gradients, so anything near their size is wrong.
@@ -330,8 +349,9 @@ def test_mha_stable_softmax(candidate, reference, rng):
     case = mha_case(rng, 2, causal=False, x_scale=20.0)
     want = run_pass(reference, case, backward=False)
     got = run_pass(candidate, case, backward=False)
-    compare_output(got.out, want.out, what="out", checked=f"{case.call_text()} against the reference "
-                   "(scores in the thousands)", context=Context(name="the output"))
+    with naming_attention_mistakes(candidate, reference, case):
+        compare_output(got.out, want.out, what="out", checked=f"{case.call_text()} against the reference "
+                       "(scores in the thousands)", context=Context(name="the output"))
     expect_no_warnings(got.warnings, by=case.call_text())
 
 
@@ -344,7 +364,8 @@ def check_mha_values(candidate, reference, case, *, purpose, repeats=1):
     want = run_pass(reference, case)
     got = run_pass(candidate, case, repeats=repeats)
     compared = dataclasses.replace(case, params={k: v for k, v in case.params.items() if k != "bk"})
-    check_values(got, want, compared, purpose=purpose, context_extra={"repeated_call": repeats > 1})
+    with naming_attention_mistakes(candidate, reference, case):
+        check_values(got, want, compared, purpose=purpose, context_extra={"repeated_call": repeats > 1})
     return got
 
 

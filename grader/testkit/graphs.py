@@ -24,7 +24,7 @@ import numpy as np
 from .checks import RTOL, CheckFailed, Mismatch, expect_close, fail, format_number, to_float
 from .diagnosis import Context
 from .gradients import NUMERIC_RTOL, STEP
-from .sides import CandidateSide, ReferenceSide
+from .sides import CandidateError, CandidateSide, ReferenceSide
 from .steps import Steps
 
 #: Evaluation of each operation in float64, used to choose valid operands.
@@ -57,6 +57,9 @@ LOCAL_DERIVATIVES: dict[str, Callable[..., tuple[float, ...]]] = {
 }
 BINARY = ("+", "-", "*", "/", "**")
 METHODS = ("tanh", "relu", "exp", "log", "sigmoid")
+
+#: The description of a check of every node's ``.data``, as a report shows it.
+FORWARD_CHECKED = "Value.data of every node of the graph, against the reference"
 
 #: Absolute floor of the central-difference comparison. Rounding in roots of a
 #: few hundred moves an estimate by about 1e-16 * 300 / 2e-6, under 1e-7.
@@ -175,8 +178,10 @@ def graph_steps(graph: Graph, calls: Sequence[Node], *, read_each_call: bool = F
                 numeric: bool = True) -> tuple[Steps, dict]:
     """Build the steps that make ``graph``, call ``root.backward()`` for each root in ``calls`` and read it back."""
     steps = Steps()
-    refs = _emit(steps, graph, graph.nodes, {})
-    read = {"data": [steps.get(refs[node.index], "data") for node in graph.nodes], "grads": [], "perturbed": []}
+    builders: dict[int, Node] = {}
+    refs = _emit(steps, graph, graph.nodes, {}, builders=builders)
+    read = {"data": [steps.get(refs[node.index], "data") for node in graph.nodes], "grads": [], "perturbed": [],
+            "builders": builders}
     for position, root in enumerate(calls):
         steps.call(refs[root.index], "backward", reply=False)
         if read_each_call or position == len(calls) - 1:
@@ -186,16 +191,21 @@ def graph_steps(graph: Graph, calls: Sequence[Node], *, read_each_call: bool = F
         roots = [root for root in graph.roots if root in cone]
         pair = []
         for sign in (1.0, -1.0):
-            moved = _emit(steps, graph, cone, refs, data={leaf.index: leaf.value + sign * STEP})
+            moved = _emit(steps, graph, cone, refs, data={leaf.index: leaf.value + sign * STEP}, builders=builders)
             pair.append([steps.get(moved[root.index], "data") for root in roots])
         read["perturbed"].append(tuple(pair))
     return steps, read
 
 
-def _emit(steps: Steps, graph: Graph, nodes: Sequence[Node], built: dict, data: dict | None = None) -> dict:
-    """Add the steps that make ``nodes``; operands outside them are taken from ``built``."""
+def _emit(steps: Steps, graph: Graph, nodes: Sequence[Node], built: dict, data: dict | None = None,
+          builders: dict | None = None) -> dict:
+    """Add the steps that make ``nodes``; operands outside them are taken from ``built``.
+
+    ``builders``, when given, maps the index of each step added to the node it builds.
+    """
     refs = dict(built)
     data = data or {}
+    builders = {} if builders is None else builders
     for node in nodes:
         operands = [refs[operand.index] if isinstance(operand, Node) else operand for operand in node.operands]
         label = f"({expression_text(node)})" if not node.is_leaf else node.name
@@ -209,6 +219,7 @@ def _emit(steps: Steps, graph: Graph, nodes: Sequence[Node], built: dict, data: 
             ref = steps.call(operands[0], node.op, reply=False)
         steps.name(ref, label)
         refs[node.index] = ref
+        builders[ref.index] = node
     return refs
 
 
@@ -240,9 +251,76 @@ def run_both(candidate: CandidateSide, reference: ReferenceSide, graph: Graph,
     in the worker, the reference in this process meanwhile."""
     calls = list(graph.roots) if calls is None else list(calls)
     steps, refs = graph_steps(graph, calls, read_each_call=read_each_call, numeric=numeric)
-    pending = candidate.submit(steps)
-    want = run_graph(reference, graph, calls, read_each_call=read_each_call, numeric=False)
-    return read_graph(pending.result(), refs, calls), want
+    try:
+        pending = candidate.submit(steps)
+        want = run_graph(reference, graph, calls, read_each_call=read_each_call, numeric=False)
+        return read_graph(pending.result(), refs, calls), want
+    except CandidateError as error:
+        builder = refs["builders"].get(error.fault.step) if error.fault.step is not None else None
+        raise wrong_value_before(candidate, graph, builder, error) from None
+
+
+def wrong_value_before(candidate: CandidateSide, graph: Graph, crashed: Node | None,
+                       error: CandidateError) -> BaseException:
+    """Return a failure naming the first wrong ``.data`` among the inputs of the node that raised ``error``.
+
+    A wrong value upstream can make a later operation raise, for instance a
+    negative base raised to a fractional power, which is complex in Python.
+    The nodes that ``crashed`` depends on (every node when the error came from
+    ``backward()`` or a read) are rebuilt on the candidate's side in one
+    request. When none of them is wrong, when they cannot be rebuilt, or when
+    the error is not an exception of the candidate's code (a time limit, a
+    crash of the worker), the original error is returned unchanged.
+    """
+    if error.fault.kind != "exception":
+        return error
+    if crashed is None:
+        inputs = list(graph.nodes)
+    else:
+        above = ancestors(crashed)
+        inputs = [node for node in graph.nodes if node in above and node is not crashed]
+    if not inputs:
+        return error
+    steps = Steps()
+    refs = _emit(steps, graph, inputs, {})
+    reads = [steps.get(refs[node.index], "data") for node in inputs]
+    try:
+        results = candidate.run(steps)
+        received = numbers([results[ref] for ref in reads], inputs, "data", "")
+    except (CandidateError, CheckFailed):
+        return error
+    wrong = _wrong(received, np.array([node.value for node in inputs]))
+    if not wrong.any():
+        return error
+    position = int(np.argmax(wrong))
+    first = inputs[position]
+    where = f"{crashed.name} = {expression_text(crashed)}" if crashed is not None else error.label
+    from ..feedback import format_frames  # imported here: feedback imports the testkit
+
+    details = (
+        *format_frames(error.fault).splitlines(),
+        f"first wrong node: {first.name}.data = {format_number(received[position])}, expected "
+        f"{format_number(first.value)}, where {first.name} = {expression_text(first)}",
+        *graph.listing(),
+    )
+    culprit = "Value(data) stores" if first.is_leaf else f"{_op_name(first)} computes"
+    diagnosis = (f"{where} failed on a wrong input: the first wrong value in build order is {first.name} = "
+                 f"{expression_text(first)}, where {culprit} a wrong result (see the forward tests). Every "
+                 "later node inherits that error, so fix it first")
+    return CheckFailed(Mismatch(FORWARD_CHECKED, f"values matching the reference to a relative tolerance of {RTOL:.0e}",
+                                f"{error.label} raised {error.fault.type}: {error.fault.message}",
+                                details, diagnosis, None))
+
+
+def ancestors(node: Node) -> set[Node]:
+    """Return ``node`` and every node it depends on."""
+    reached, stack = {node}, [node]
+    while stack:
+        for operand in stack.pop().operands:
+            if isinstance(operand, Node) and operand not in reached:
+                reached.add(operand)
+                stack.append(operand)
+    return reached
 
 
 # --- judging the results ----------------------------------------------------------
@@ -363,10 +441,40 @@ def diagnose_gradients(graph: Graph, got: np.ndarray, want: np.ndarray) -> tuple
         return (f"counting back from the root, the gradients first go wrong at {names}: each is used several "
                 "times, and its gradient equals the share of one use only. Every use must add its share "
                 "(+=); = keeps only the last one", "partial")
+    repeated = _counted_repeatedly(graph, first, got, want)
+    if repeated:
+        return repeated, None
     suspects = [{_op_name(user) for user in consumers(graph, node)} for node in first]
     common = set.intersection(*suspects) or set.union(*suspects)
     return (f"counting back from the root, the gradients first go wrong at {names} although every node that "
             f"uses them is right: check the backward rule of {' or '.join(sorted(common))}", None)
+
+
+def _counted_repeatedly(graph: Graph, first: list[Node], got: np.ndarray, want: np.ndarray) -> str | None:
+    """Explain first wrong nodes whose gradients are whole multiples of the right ones.
+
+    When each such node's ``.grad`` is exactly k times the correct value, with
+    2 <= k <= the number of its uses, the node's gradient was added k times:
+    the usual cause is a node listed more than once in the topological order,
+    once per path that reaches it, because the search does not skip visited nodes.
+    """
+    multiples = []
+    for node in first:
+        correct = want[node.index]
+        if correct == 0:
+            return None
+        ratio = got[node.index] / correct
+        times = round(ratio)
+        if times < 2 or times > graph.uses(node) or abs(ratio - times) > 1e-9 * times:
+            return None
+        multiples.append((node, times))
+    node, times = multiples[0]
+    others = f" (and {len(multiples) - 1} more nodes like it)" if len(multiples) > 1 else ""
+    return (f"{node.name}.grad is exactly {times} times the correct value{others}, and {node.name} is used "
+            f"{graph.uses(node)} times: its gradient was added {times} times instead of once. A node listed "
+            "more than once in the topological order is processed more than once, so skip nodes already "
+            "visited when building the order (also when a node is popped from the stack, not only when it "
+            "is pushed)")
 
 
 def _is_one_share(received: float, shares: list[float]) -> bool:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, Union
 
 import numpy as np
 
 from .checks import CheckFailed, expect_close
 from .diagnosis import KINDS, Context
 from .gradients import Target, analytic_gradient, check_gradient
-from .layers import LayerCase, run_pass
-from .sides import CandidateSide, ReferenceSide
+from .layer_checks import compare_output
+from .layers import LayerCase, run_pair, run_pass
+from .sides import CandidateError, CandidateSide, ReferenceSide
 
 #: Relative tolerance for "the received array equals what this mistake computes".
 #: Far tighter than the diagnosis's 1e-6, because a mistake such as a missing
@@ -44,6 +45,16 @@ class KnownMistake:
             raise ValueError(f"unknown kind of mistake {self.kind!r}: use a key of diagnosis.KINDS or None")
 
 
+#: Known mistakes, or a function that computes them. A suite passes a function
+#: when computing them costs time, so that only a failed check pays for it.
+Mistakes = Union[Sequence["KnownMistake"], Callable[[], Sequence["KnownMistake"]]]
+
+
+def resolve(mistakes: Mistakes) -> Sequence["KnownMistake"]:
+    """Return the known mistakes, calling ``mistakes`` first if it is a function."""
+    return mistakes() if callable(mistakes) else mistakes
+
+
 def matches(received: Any, values: np.ndarray) -> bool:
     """Check whether ``received`` equals ``values`` to :data:`MATCH_RTOL`, judged on the array's scale."""
     try:
@@ -57,13 +68,13 @@ def matches(received: Any, values: np.ndarray) -> bool:
     return bool(np.all(np.abs(array - values) <= MATCH_RTOL * (np.abs(values) + scale) + 1e-300))
 
 
-def identify(received: Any, expected: Any, mistakes: Sequence[KnownMistake]) -> KnownMistake | None:
+def identify(received: Any, expected: Any, mistakes: Mistakes) -> KnownMistake | None:
     """Return the first mistake that ``received`` matches.
 
     A mistake that gives the expected values on these inputs is skipped: it
     cannot explain a wrong result.
     """
-    for mistake in mistakes:
+    for mistake in resolve(mistakes):
         if not matches(expected, mistake.values) and matches(received, mistake.values):
             return mistake
     return None
@@ -73,10 +84,23 @@ def renamed(failure: CheckFailed, mistake: KnownMistake | None) -> CheckFailed:
     """Return ``failure`` with the mistake's diagnosis, or ``failure`` itself when there is none."""
     if mistake is None:
         return failure
-    return CheckFailed(replace(failure.mismatch, diagnosis=mistake.message, kind=mistake.kind))
+    return with_mismatch(failure, replace(failure.mismatch, diagnosis=mistake.message, kind=mistake.kind))
 
 
-def expect_close_or_known(received: Any, expected: Any, mistakes: Sequence[KnownMistake],
+def with_mismatch(failure: CheckFailed, mismatch) -> CheckFailed:
+    """Return a copy of ``failure`` that carries ``mismatch``.
+
+    The copy keeps the class and the attributes of ``failure``, so a subclass
+    of CheckFailed that the report shows differently stays that subclass.
+    """
+    copy = BaseException.__new__(type(failure))
+    copy.__dict__.update(vars(failure))
+    copy.args = failure.args
+    copy.mismatch = mismatch
+    return copy
+
+
+def expect_close_or_known(received: Any, expected: Any, mistakes: Mistakes,
                           **options: Any) -> np.ndarray:
     """Run :func:`expect_close`, and on a mismatch name the known mistake that ``received`` matches."""
     try:
@@ -86,20 +110,25 @@ def expect_close_or_known(received: Any, expected: Any, mistakes: Sequence[Known
 
 
 def check_forward_or_known(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase,
-                           mistakes: Sequence[KnownMistake], *, checked: str | None = None) -> Any:
+                           mistakes: Mistakes, *, checked: str | None = None) -> Any:
     """Check the output of ``forward`` against the reference, naming the known
-    mistake that a wrong output matches; return the candidate's output."""
-    want = run_pass(reference, case, backward=False).out
-    got = run_pass(candidate, case, backward=False).out
-    expect_close_or_known(got, want, mistakes, what="out",
-                          checked=checked or f"{case.call_text()} against the reference",
-                          context=Context(name="the output", batch_sizes=case.batch_sizes))
+    mistake that a wrong output matches; return the candidate's output.
+
+    A scalar output (a loss) is compared as a number, as :func:`compare_output` does.
+    """
+    got_pass, want_pass = run_pair(candidate, reference, case, backward=False)
+    got, want = got_pass.out, want_pass.out
+    try:
+        compare_output(got, want, what="out", checked=checked or f"{case.call_text()} against the reference",
+                       context=Context(name="the output", batch_sizes=case.batch_sizes))
+    except CheckFailed as failure:
+        raise renamed(failure, identify(got, want, mistakes)) from None
     return got
 
 
 @contextmanager
 def forward_explained(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase,
-                      forward_mistakes: Sequence[KnownMistake]) -> Iterator[None]:
+                      forward_mistakes: Mistakes) -> Iterator[None]:
     """Name the forward mistake behind a check that fails inside the ``with`` block.
 
     A wrong forward makes every later value wrong, so when the candidate's
@@ -121,21 +150,53 @@ def forward_explained(candidate: CandidateSide, reference: ReferenceSide, case: 
         raise renamed(failure, mistake) from None
 
 
+@contextmanager
+def gradient_explained(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase, target: Target,
+                       mistakes: Mistakes) -> Iterator[None]:
+    """Name the known mistake of one gradient behind a check that fails inside the ``with`` block.
+
+    For checks of several values at once, such as :func:`check_inputs_unchanged`.
+    The mistake is named only when the candidate's output is right, so the
+    failure cannot be about the output, and only when the case has no other
+    gradient that the check might have found wrong first. A failure of kind
+    ``in-place`` or ``forward`` is left alone. Passing checks cost nothing; a
+    failing one runs the layer once more on each side.
+    """
+    try:
+        yield
+    except CheckFailed as failure:
+        if failure.mismatch.kind in ("in-place", "forward") or case.params or len(case.grad_inputs) != 1:
+            raise
+        try:
+            got = run_pass(candidate, case)
+        except CandidateError:
+            raise failure from None
+        want = run_pass(reference, case)
+        if not matches(got.out, want.out):
+            raise
+        checked = f"{target.name(case)} from {case.call_text('backward')}"
+        received = analytic_gradient(got, case, target, checked)
+        expected = analytic_gradient(want, case, target, checked)
+        raise renamed(failure, identify(received, expected, mistakes)) from None
+
+
 def check_gradient_or_known(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase,
-                            target: Target, mistakes: Sequence[KnownMistake], *,
+                            target: Target, mistakes: Mistakes, *,
                             rng: np.random.Generator,
-                            forward_mistakes: Sequence[KnownMistake] = ()) -> None:
+                            forward_mistakes: Mistakes = (), **options: Any) -> None:
     """Run :func:`check_gradient`, and when the gradient differs from the reference's,
     name the known mistake it matches.
 
     ``mistakes`` are mistakes of the gradient itself. ``forward_mistakes`` are
     mistakes of the output (see :func:`forward_explained`), used when the
-    gradient matches none of ``mistakes``. A passing check costs nothing
-    extra, and a failing one runs the candidate's layer once or twice more.
+    gradient matches none of ``mistakes``. ``options`` go to
+    :func:`check_gradient` (``regions``, ``max_entries``). A passing check
+    costs nothing extra, and a failing one runs the candidate's layer once or
+    twice more.
     """
     with forward_explained(candidate, reference, case, forward_mistakes):
         try:
-            check_gradient(candidate, reference, case, target, rng=rng)
+            check_gradient(candidate, reference, case, target, rng=rng, **options)
         except CheckFailed as failure:
             if failure.mismatch.kind == "forward":
                 raise  # the gradient matched the reference: no mistake of backward to name
