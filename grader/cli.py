@@ -105,8 +105,7 @@ def grade_command(exercise: Exercise, workspace: Path | None, submission: Path |
 def run_grading(request, source, **options):
     """Grade through :func:`grading.grade_source`, turning failures of Forge into exit code 3."""
     from .grading import grade_source
-
-    from .engine import InvalidSelection
+    from .request import InvalidSelection
 
     try:
         graded = grade_source(request, source, **options)

@@ -17,7 +17,7 @@ from .catalog import SUITES_DIR, Exercise
 from .feedback import format_load_error
 from .plugin import GradingPlugin
 from .records import Report, TestResult
-from .request import GradeRequest
+from .request import GradeRequest, InvalidSelection
 from .testkit.sides import CandidateSide, ReferenceSide
 from .worker.client import SubmissionFault, WorkerClient
 from .worker.process import WorkerProcess
@@ -46,9 +46,6 @@ PYTEST_ARGS = (
 class SuiteFailure(RuntimeError):
     """pytest could not run a suite at all (a bug in Forge, not in a submission)."""
 
-
-class InvalidSelection(ValueError):
-    """The ``-k`` expression is not one pytest can read."""
 
 
 def grade(request: GradeRequest, worker: WorkerProcess | None = None, *,

@@ -13,6 +13,10 @@ from .catalog import Exercise
 from .worker.process import Launcher, Limits, WorkerProcess
 
 
+class InvalidSelection(ValueError):
+    """The ``-k`` expression is not one pytest can read."""
+
+
 @dataclass(frozen=True)
 class GradeRequest:
     """What to grade and how."""
