@@ -274,3 +274,22 @@ def test_invalid_notebook_exit_2(tmp_path, content):
     result = forge("2", "--submission", path)
     assert result.exit_code == 2
     assert "bad.ipynb" in result.output and "Traceback" not in result.output
+
+
+def test_worker_starts_before_pytest_is_imported():
+    # The worker imports numpy while the grader imports pytest; importing the
+    # engine first would make every grading wait for both in turn.
+    script = (
+        "import sys\n"
+        "from grader.worker import process\n"
+        "spawn = process.WorkerProcess.spawn.__func__\n"
+        "def spy(cls, *args, **kwargs):\n"
+        "    print('pytest imported before the worker:', 'pytest' in sys.modules, file=sys.stderr)\n"
+        "    return spawn(cls, *args, **kwargs)\n"
+        "process.WorkerProcess.spawn = classmethod(spy)\n"
+        "from grader.cli import main\n"
+        "main(['2', '--reference', '-k', 'param_shapes'])\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                               timeout=120)
+    assert "pytest imported before the worker: False" in completed.stderr
