@@ -246,7 +246,7 @@ def _worst_entry(values, expected, error, tolerance, bad, what) -> tuple[str, ..
     got, want = values[index], expected[index]
     where = f"{what}[{', '.join(map(str, index))}]" if values.ndim else what
     scale = float(np.max(np.abs(expected), initial=0.0))
-    if abs(want) < 1e-3 * scale or not np.isfinite(got):
+    if abs(want) <= 1e-3 * scale or not np.isfinite(got):
         # Near zero a relative error is meaningless; the absolute one is what counts.
         size = f"absolute error {abs(got - want):.2g}, largest expected magnitude {scale:.3g}"
     else:

@@ -185,12 +185,6 @@ def _wrong_region(received, expected, context) -> Finding | None:
     bad = ~_entrywise_close(received, expected)
     if not bad.any() or bad.all():
         return None
-    # Entries near zero agree by accident (a wrong formula times a tiny dout);
-    # only right entries of real size point at a mask or an index.
-    scale = float(np.max(np.abs(expected), initial=0.0))
-    informative = np.abs(expected) > 1e-3 * scale
-    if not (informative & ~bad).any():
-        return None
     for label, mask in context.regions.items():
         mask = np.broadcast_to(np.asarray(mask, dtype=bool), bad.shape)
         if mask.any() and np.array_equal(bad, mask):
@@ -198,6 +192,12 @@ def _wrong_region(received, expected, context) -> Finding | None:
                            "check the case that covers those entries")
         if mask.any() and not bad[~mask].any() and bad[mask].mean() > 0.5:
             return Finding("partial", f"{context.name} is wrong only {label}: check the case that covers those entries")
+    # Entries near zero agree by accident (a wrong formula times a tiny dout);
+    # only right entries of real size point at a mask or an index.
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    informative = np.abs(expected) > 1e-3 * scale
+    if not (informative & ~bad).any():
+        return None
     return Finding("partial", (
         f"{context.name} is right on {int((~bad).sum())} of {bad.size} entries and wrong on the rest: "
         "a mask or an index picks the wrong entries"
