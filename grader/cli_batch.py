@@ -36,6 +36,12 @@ class ShardType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
+#: The ``--submission-timeout`` option of ``batch`` and of the Gradescope export.
+submission_timeout_option = click.option(
+    "--submission-timeout", type=click.FloatRange(0, 86400, min_open=True), default=DEFAULT_SUBMISSION_TIMEOUT,
+    show_default=True, help="Seconds grading one exercise of one submission may take in all.")
+
+
 def output_options(command):
     """The options naming the gradebook files, shared by ``batch`` and ``merge``."""
     for option in reversed([
@@ -85,9 +91,7 @@ def unique(exercises: tuple[Exercise, ...]) -> list[Exercise]:
               help="Submissions graded at once, each by its own process.")
 @seed_option("Seed of every submission's inputs (default: the output folder's, else fresh).")
 @timeout_option("Seconds one call into a submission may take.")
-@click.option("--submission-timeout", type=click.FloatRange(0, 86400, min_open=True),
-              default=DEFAULT_SUBMISSION_TIMEOUT, show_default=True,
-              help="Seconds grading one exercise of one submission may take in all.")
+@submission_timeout_option
 @memory_option("Address space of each worker running a submission.")
 @click.option("-k", "select", metavar="EXPR", help="Grade only the tests matching this pytest -k expression.")
 @click.option("--sandbox/--no-sandbox", default=True, show_default=True,
@@ -181,9 +185,7 @@ def export_group() -> None:
               help="The autograder archive to write, e.g. autograder.zip.")
 @seed_option("Seed of every student's inputs (default: drawn now, then fixed in the archive).")
 @timeout_option("Seconds one call into a submission may take.")
-@click.option("--submission-timeout", type=click.FloatRange(0, 86400, min_open=True),
-              default=DEFAULT_SUBMISSION_TIMEOUT, show_default=True,
-              help="Seconds grading one exercise of a submission may take in all.")
+@submission_timeout_option
 @memory_option("Address space of the worker running a submission.")
 def export_gradescope_command(exercises: tuple[Exercise, ...], output: Path, seed: int | None, timeout: float,
                               submission_timeout: float, memory: int) -> None:

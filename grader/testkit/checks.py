@@ -23,14 +23,14 @@ RTOL = 1e-8
 
 @dataclass(frozen=True)
 class Mismatch:
-    """Why a check failed, in the words the report shows."""
+    """The reason a check failed, in the words the report shows."""
 
     checked: str
-    """What was checked, e.g. ``dx from Linear.backward(dout) against the reference``."""
+    """The property checked, e.g. ``dx from Linear.backward(dout) against the reference``."""
     expected: str
-    """What a correct implementation returns."""
+    """The result a correct implementation returns."""
     received: str
-    """What the candidate's code returned."""
+    """The result the candidate's code returned."""
     details: tuple[str, ...] = ()
     """Supporting lines: the worst entry, its relative error, counts."""
     diagnosis: str | None = None
@@ -282,7 +282,7 @@ def expect_scalar_close(received: Any, expected: float, *, what: str, checked: s
 
 
 def expect_unchanged(original: np.ndarray, after: Any, *, what: str, by: str) -> None:
-    """Check that an input array still holds its original values after a call."""
+    """Check that an input array still contains its original values after a call."""
     checked = f"{what} is left unchanged by {by}"
     array = to_array(after, what, checked)
     if array.shape == original.shape and np.array_equal(array, original, equal_nan=True):

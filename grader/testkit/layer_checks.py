@@ -47,17 +47,12 @@ def check_shapes(candidate: CandidateSide, reference: ReferenceSide, case: Layer
     if not isinstance(want.out, float):
         expect_shape(got.out, np.shape(want.out), what="out",
                      checked=f"the shape of the output of {case.call_text()}")
-    for position, index in enumerate(case.grad_inputs):
-        target = Target.input(index)
+    for target in gradient_targets(case):
         name = target.name(case)
-        checked = f"the shape of {name} returned by {case.call_text('backward')}"
-        expect_shape(analytic_gradient(got, case, target, checked), np.shape(case.inputs[index]),
+        verb = "returned by" if target.kind == "input" else "after"
+        checked = f"the shape of {name} {verb} {case.call_text('backward')}"
+        expect_shape(analytic_gradient(got, case, target, checked), np.shape(target.value(case)),
                      what=name, checked=checked)
-    for key, value in case.params.items():
-        target = Target.param(key)
-        checked = f"the shape of grads[{key!r}] after {case.call_text('backward')}"
-        expect_shape(analytic_gradient(got, case, target, checked), np.shape(value),
-                     what=f"grads[{key!r}]", checked=checked)
 
 
 def check_values(got: Pass, want: Pass, case: LayerCase, *, purpose: str,
@@ -80,20 +75,17 @@ def _compare_pass(got: Pass, want: Pass, case: LayerCase, purpose: str, extra: d
     compare_output(got.out, want.out, what="out",
                    checked=f"{case.call_text()} against the reference ({purpose})",
                    context=Context(name="the output", batch_sizes=case.batch_sizes))
-    for position, index in enumerate(case.grad_inputs):
-        target = Target.input(index)
+    for target in gradient_targets(case):
         name = target.name(case)
         checked = f"{name} against the reference ({purpose})"
         expect_close(analytic_gradient(got, case, target, checked),
                      analytic_gradient(want, case, target, checked), what=name, checked=checked,
                      context=Context(name=name, batch_sizes=case.batch_sizes, **extra))
-    for key in case.params:
-        target = Target.param(key)
-        name = target.name(case)
-        checked = f"{name} against the reference ({purpose})"
-        expect_close(analytic_gradient(got, case, target, checked),
-                     analytic_gradient(want, case, target, checked), what=name, checked=checked,
-                     context=Context(name=name, batch_sizes=case.batch_sizes, **extra))
+
+
+def gradient_targets(case: LayerCase) -> list[Target]:
+    """List every gradient backward produces: each input's in order, then each parameter's."""
+    return [Target.input(index) for index in case.grad_inputs] + [Target.param(key) for key in case.params]
 
 
 def check_inputs_unchanged(candidate: CandidateSide, reference: ReferenceSide, case: LayerCase) -> None:
